@@ -1,0 +1,67 @@
+# Keel: two commands on a fresh machine — `make dev` runs the product, `make test` tests all of it.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export DJANGO_SETTINGS_MODULE := product.settings
+UV ?= $(shell command -v uv 2>/dev/null || echo "$$HOME/.local/bin/uv")
+RUN := $(UV) run --frozen
+
+# Tests use the real services when they answer (CI: always).
+PG_URL ?= postgres://postgres@127.0.0.1:5432/keel
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+pg_up := $(shell (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && echo yes)
+redis_up := $(shell (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && echo yes)
+TEST_ENV := DEBUG=false KEEL_TESTING=true $(if $(pg_up),DATABASE_URL=$(PG_URL)) $(if $(redis_up),REDIS_URL=$(REDIS_TEST_URL))
+
+.PHONY: help
+help: ## List the targets.
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(UV):
+	@command -v uv >/dev/null || (curl -LsSf https://astral.sh/uv/install.sh | sh || pip install --user uv)
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+.PHONY: setup
+setup: .venv/.synced ## Create the venv from uv.lock, migrate, create the demo user.
+	DEBUG=true $(RUN) python manage.py migrate --no-input
+	DEBUG=true $(RUN) python manage.py ensure_demo_user
+
+.PHONY: dev
+dev: setup ## Run web + worker + beat (+ the dev model server when no LLM_API_KEY) in one terminal.
+	DEBUG=true $(RUN) honcho -f Procfile.dev start web worker beat $(if $(LLM_API_KEY),,devmodel)
+
+.PHONY: lint
+lint: .venv/.synced ## ruff check + format check.
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+.PHONY: typecheck
+typecheck: .venv/.synced ## mypy, strict on product code.
+	DEBUG=true $(RUN) mypy product worker
+
+.PHONY: check-services
+check-services:
+	@if [ "$$CI" = "true" ] && [ -z "$(pg_up)$(redis_up)" ]; then echo "CI needs Postgres and Redis running" >&2; exit 1; fi
+	@echo "tests use: $(if $(pg_up),Postgres,SQLite) + $(if $(redis_up),Redis,embedded broker)"
+
+.PHONY: pytest
+pytest: .venv/.synced check-services ## The unit and integration suite.
+	$(TEST_ENV) $(RUN) pytest $(PYTEST_ARGS)
+
+.PHONY: e2e
+e2e: .venv/.synced check-services ## The Playwright journeys in a real browser.
+	$(TEST_ENV) $(RUN) pytest e2e -p no:django $(E2E_ARGS)
+
+.PHONY: test
+test: lint typecheck pytest e2e ## Everything CI runs.
+
+.PHONY: bench
+bench: .venv/.synced ## Benchmarks; each prints one JSON line last.
+	@for b in bench/*.py; do echo "== $$b"; $(TEST_ENV) $(RUN) python $$b || exit 1; done
+
+.PHONY: fmt
+fmt: .venv/.synced ## Fix what ruff can fix.
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .

@@ -1,0 +1,60 @@
+"""Project-wide pytest fixtures: the named people of every test.
+
+alice owns the "Acme" workspace, bob is her teammate (member), charlie is an outsider with a
+workspace of his own. Tests talk about them by name.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from product.accounts.models import Membership, User, Workspace
+from product.accounts.tests.factories import UserFactory, WorkspaceFactory
+
+
+@pytest.fixture
+def alice(db: None) -> User:
+    user = UserFactory(email="alice@example.com", name="Alice")
+    WorkspaceFactory(name="Acme", owner=user)
+    return user
+
+
+@pytest.fixture
+def acme(alice: User) -> Workspace:
+    return Workspace.objects.get(name="Acme")
+
+
+@pytest.fixture
+def bob(acme: Workspace) -> User:
+    user = UserFactory(email="bob@example.com", name="Bob")
+    Membership.objects.create(workspace=acme, user=user, role=Membership.Role.MEMBER)
+    return user
+
+
+@pytest.fixture
+def charlie(db: None) -> User:
+    user = UserFactory(email="charlie@example.com", name="Charlie")
+    WorkspaceFactory(name="Charlie's corner", owner=user)
+    return user
+
+
+@pytest.fixture
+def alice_client(alice: User) -> Client:
+    client = Client()
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def bob_client(bob: User) -> Client:
+    client = Client()
+    client.force_login(bob)
+    return client
+
+
+@pytest.fixture
+def charlie_client(charlie: User) -> Client:
+    client = Client()
+    client.force_login(charlie)
+    return client

@@ -1,0 +1,71 @@
+"""Reads for accounts. `get_workspace_for_user` is the one door to a workspace."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+
+from product.accounts.models import Membership, User, Workspace
+
+CURRENT_WORKSPACE_SESSION_KEY = "current_workspace_id"
+
+
+def workspaces_for_user(user: User) -> QuerySet[Workspace]:
+    return Workspace.objects.filter(memberships__user=user).order_by("-is_personal", "name")
+
+
+def get_membership(*, user: User, workspace_id: uuid.UUID | str) -> Membership:
+    """The one permission-checked door to a workspace: 404 for anyone who is not a member."""
+    try:
+        return Membership.objects.select_related("workspace", "user").get(
+            user=user, workspace_id=workspace_id
+        )
+    except (Membership.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such workspace.") from exc
+
+
+def get_workspace_for_user(user: User, workspace_id: uuid.UUID | str) -> Workspace:
+    return get_membership(user=user, workspace_id=workspace_id).workspace
+
+
+def is_member(*, user: User, workspace: Workspace) -> bool:
+    return Membership.objects.filter(user=user, workspace=workspace).exists()
+
+
+def get_current_membership(request: HttpRequest) -> Membership | None:
+    """The workspace the signed-in user is working in (kept in the session; falls back to the first)."""
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    assert isinstance(user, User)
+    cached: Membership | None = getattr(request, "_current_membership", None)
+    if cached is not None:
+        return cached
+    membership = None
+    workspace_id = request.session.get(CURRENT_WORKSPACE_SESSION_KEY)
+    if workspace_id:
+        membership = (
+            Membership.objects.select_related("workspace")
+            .filter(user=user, workspace_id=workspace_id)
+            .first()
+        )
+    if membership is None:
+        membership = (
+            Membership.objects.select_related("workspace")
+            .filter(user=user)
+            .order_by("-workspace__is_personal", "created_at")
+            .first()
+        )
+        if membership is not None:
+            request.session[CURRENT_WORKSPACE_SESSION_KEY] = str(membership.workspace_id)
+    request._current_membership = membership  # type: ignore[attr-defined]
+    return membership
+
+
+def get_current_workspace(request: HttpRequest) -> Workspace:
+    membership = get_current_membership(request)
+    if membership is None:
+        raise Http404("You are not a member of any workspace.")
+    return membership.workspace

@@ -1,0 +1,21 @@
+"""Template context every page needs: the current workspace, the switcher, the dev-model banner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from product.accounts.models import User
+from product.accounts.selectors import get_current_membership, workspaces_for_user
+
+
+def keel(request: HttpRequest) -> dict[str, Any]:
+    context: dict[str, Any] = {"uses_devmodel": settings.LLM_USES_DEVMODEL}
+    if isinstance(request.user, User):
+        membership = get_current_membership(request)
+        context["current_membership"] = membership
+        context["current_workspace"] = membership.workspace if membership else None
+        context["user_workspaces"] = workspaces_for_user(request.user)
+    return context

@@ -1,0 +1,100 @@
+"""Idempotent POSTs: a replay of the same `Idempotency-Key` returns the first response.
+
+A client that retries a POST after a timeout must not create the work twice. The first request with
+a key claims a row (unique on workspace + scope + key) inside the same transaction as the work it
+creates; a replay finds the row and returns the stored response; the same key with a different body
+is a 409. Two racing requests with one key: the loser waits on the unique index, then replays.
+
+    @router.post("/jobs", response={201: JobOut})
+    def create_job(request, payload: JobIn, idempotency_key: IdempotencyKeyHeader = None):
+        who = require_scope(request, "write")
+        return run_idempotent(
+            actor=who, scope="jobs.create", key=idempotency_key, payload=payload.model_dump(mode="json"),
+            create=lambda: (201, JobOut.from_job(services.submit_job(...)).model_dump(mode="json")),
+        )
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from django.db import IntegrityError, transaction
+from ninja import Header
+
+from product.core.api import Actor, ApiError
+from product.core.models import IdempotencyRecord
+
+MAX_KEY_LENGTH = 255
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Any unique string (a UUID is good). A retry with the same key and body returns "
+        "the first response instead of creating the work again.",
+    ),
+]
+
+
+def fingerprint(payload: Any) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(record: IdempotencyRecord, digest: str) -> tuple[int, Any]:
+    if record.fingerprint != digest:
+        raise ApiError(
+            409,
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used with a different request body.",
+        )
+    if record.status_code is None:
+        raise ApiError(
+            409, "idempotency_in_progress", "A request with this Idempotency-Key is still running."
+        )
+    return record.status_code, record.response
+
+
+def run_idempotent(
+    *,
+    actor: Actor,
+    scope: str,
+    key: str | None,
+    payload: Any,
+    create: Callable[[], tuple[int, Any]],
+) -> tuple[int, Any]:
+    """Run `create` once per (workspace, scope, key); `create` returns (status, JSON-able body)."""
+    if not key:
+        return create()
+    if len(key) > MAX_KEY_LENGTH:
+        raise ApiError(
+            422,
+            "invalid_idempotency_key",
+            f"Idempotency-Key is longer than {MAX_KEY_LENGTH} characters.",
+        )
+    digest = fingerprint(payload)
+    existing = IdempotencyRecord.objects.filter(
+        workspace=actor.workspace, scope=scope, key=key
+    ).first()
+    if existing is not None:
+        return _replay(existing, digest)
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                workspace=actor.workspace, scope=scope, key=key, fingerprint=digest
+            )
+            status, body = create()
+            if status >= 400:
+                # A failed attempt does not burn the key: the client may fix the cause and retry.
+                transaction.set_rollback(True)
+                return status, body
+            record.status_code = status
+            record.response = body
+            record.save(update_fields=["status_code", "response"])
+            return status, body
+    except IntegrityError:
+        # Lost the race to a concurrent request with the same key: replay its response.
+        winner = IdempotencyRecord.objects.get(workspace=actor.workspace, scope=scope, key=key)
+        return _replay(winner, digest)

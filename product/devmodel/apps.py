@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DevmodelConfig(AppConfig):
+    name = "product.devmodel"
+    label = "devmodel"

@@ -1,0 +1,355 @@
+"""Keel's one settings module, driven by the environment (12-factor).
+
+Development needs no variables at all: SQLite under var/, an embedded broker that needs no server,
+the console email backend and the offline dev model server. Production differs only by environment
+variables; `.env.example` lists every one. With DEBUG off, a missing required variable stops the
+process at start with a message naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("KEEL_VAR_DIR", BASE_DIR / "var"))
+
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    env.read_env(BASE_DIR / ".env")
+
+DEBUG: bool = env.bool("DEBUG", default=False)
+TESTING = "pytest" in sys.modules or env.bool("KEEL_TESTING", default=False)
+
+
+class MissingSettingError(RuntimeError):
+    pass
+
+
+def required(name: str, dev_default: str) -> str:
+    """A variable production must set; development falls back to a harmless default."""
+    value: str = env.str(name, default="")
+    if value:
+        return value
+    if DEBUG or TESTING:
+        return dev_default
+    raise MissingSettingError(
+        f"The environment variable {name} is required when DEBUG is off. "
+        f"Set it (see .env.example) or set DEBUG=true for local development."
+    )
+
+
+SECRET_KEY = required("SECRET_KEY", "dev-only-secret-key-not-for-production-0123456789abcdef")
+ALLOWED_HOSTS: list[str] = env.list(
+    "ALLOWED_HOSTS",
+    default=["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG or TESTING else [],
+)
+if not ALLOWED_HOSTS:
+    raise MissingSettingError(
+        "The environment variable ALLOWED_HOSTS is required when DEBUG is off."
+    )
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+SITE_URL: str = env.str("SITE_URL", default="http://localhost:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "ninja",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "product.core",
+    "product.accounts",
+    "product.apikeys",
+    "product.llm",
+    "product.jobs",
+    "product.chat",
+    "product.devmodel",
+]
+
+MIDDLEWARE = [
+    "product.core.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "product.core.middleware.ContentSecurityPolicyMiddleware",
+]
+
+ROOT_URLCONF = "product.urls"
+WSGI_APPLICATION = "product.wsgi.application"
+ASGI_APPLICATION = "product.asgi.application"
+
+TEMPLATES: list[dict[str, Any]] = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "product.core.context_processors.keel",
+            ],
+        },
+    }
+]
+
+# --- Database -------------------------------------------------------------------------------
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'keel.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg 3's pool; Django requires CONN_MAX_AGE = 0 with it. Each process has its own pool.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN", default=2),
+        "max_size": env.int("DATABASE_POOL_MAX", default=20),
+        "timeout": 10,
+    }
+    if TESTING:
+        # Several developers (or CI and a developer) may share one server: keep test DBs apart.
+        DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_keel")}
+else:
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis, cache and broker ----------------------------------------------------------------
+REDIS_URL: str = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "keel",
+        }
+    }
+else:
+    # The embedded default: a cache every process shares without a server.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "keel_cache",
+        }
+    }
+
+# Celery reads these through worker/celery.py (namespace CELERY_).
+CELERY_BROKER_URL: str = REDIS_URL or "filesystem://"
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = (
+    {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)}
+    if REDIS_URL
+    else {
+        "data_folder_in": str(VAR_DIR / "broker" / "out"),
+        "data_folder_out": str(VAR_DIR / "broker" / "out"),
+        "processed_folder": str(VAR_DIR / "broker" / "processed"),
+        "store_processed": False,
+    }
+)
+CELERY_TASK_ALWAYS_EAGER: bool = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
+# --- Auth (django-allauth) ------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "core:dashboard"
+ACCOUNT_LOGOUT_REDIRECT_URL = "core:landing"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_RATE_LIMITS = {"login_failed": env.str("LOGIN_FAILED_RATE", default="5/m/ip,5/5m/key")}
+ACCOUNT_ADAPTER = "product.accounts.adapter.AccountAdapter"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Keel] "
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Keel"
+
+# --- Email ----------------------------------------------------------------------------------
+EMAIL_URL: str = env.str("EMAIL_URL", default="")
+if EMAIL_URL:
+    vars().update(env.email_url("EMAIL_URL"))
+elif TESTING:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+elif DEBUG:
+    EMAIL_BACKEND = "product.core.mail.DevEmailBackend"
+else:
+    raise MissingSettingError("The environment variable EMAIL_URL is required when DEBUG is off.")
+# In dev and e2e, mails are also written under var/outbox so a person or a browser test can read
+# the verification link (the console backend only prints them).
+EMAIL_OUTBOX_DIR: str = env.str("EMAIL_OUTBOX_DIR", default=str(VAR_DIR / "outbox"))
+DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="Keel <noreply@keel.localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Internationalisation, static files -----------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG or TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# --- Security -------------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+if not DEBUG and not TESTING:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+# Strict CSP on every page: no inline script, no remote images (the exfiltration channel).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+# --- Logging --------------------------------------------------------------------------------
+LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "product.core.middleware.RequestIdLogFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "plain": {"format": "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain" if DEBUG else "json",
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "httpx": {"level": "WARNING"},
+        "openai": {"level": "WARNING"},
+    },
+}
+
+SENTRY_DSN: str = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(dsn=SENTRY_DSN, send_default_pii=False, traces_sample_rate=0.0)
+
+# --- The model gateway ----------------------------------------------------------------------
+DEVMODEL_HOST: str = env.str("DEVMODEL_HOST", default="127.0.0.1")
+DEVMODEL_PORT: int = env.int("DEVMODEL_PORT", default=8765)
+LLM_API_KEY: str = env.str("LLM_API_KEY", default="")
+# No key: the offline dev model server stands in for the provider (the UI shows a banner).
+LLM_USES_DEVMODEL: bool = not LLM_API_KEY
+LLM_BASE_URL: str = env.str("LLM_BASE_URL", default=f"http://{DEVMODEL_HOST}:{DEVMODEL_PORT}/v1")
+LLM_MODEL: str = env.str(
+    "LLM_MODEL", default="keel-dev-small" if LLM_USES_DEVMODEL else "gpt-4o-mini"
+)
+LLM_FALLBACK_MODEL: str = env.str("LLM_FALLBACK_MODEL", default="")
+LLM_TIMEOUT_S: float = env.float("LLM_TIMEOUT_S", default=60.0)
+LLM_CONNECT_TIMEOUT_S: float = env.float("LLM_CONNECT_TIMEOUT_S", default=5.0)
+LLM_MAX_RETRIES: int = env.int("LLM_MAX_RETRIES", default=2)
+LLM_MAX_OUTPUT_TOKENS: int = env.int("LLM_MAX_OUTPUT_TOKENS", default=1024)
+LLM_MAX_INPUT_TOKENS: int = env.int("LLM_MAX_INPUT_TOKENS", default=16000)
+# Catalog: name -> context window and USD prices per million tokens. Override with LLM_CATALOG_JSON.
+LLM_CATALOG: dict[str, dict[str, Any]] = {
+    "keel-dev-small": {
+        "context_window": 32000,
+        "input": "0.15",
+        "cached_input": "0.075",
+        "output": "0.60",
+    },
+    "keel-dev-large": {
+        "context_window": 128000,
+        "input": "2.50",
+        "cached_input": "1.25",
+        "output": "10.00",
+    },
+    "gpt-4o-mini": {
+        "context_window": 128000,
+        "input": "0.15",
+        "cached_input": "0.075",
+        "output": "0.60",
+    },
+    "gpt-4o": {
+        "context_window": 128000,
+        "input": "2.50",
+        "cached_input": "1.25",
+        "output": "10.00",
+    },
+}
+LLM_CATALOG.update(env.json("LLM_CATALOG_JSON", default={}))
+# Quotas.
+LLM_USER_REQUESTS_PER_MINUTE: int = env.int("LLM_USER_REQUESTS_PER_MINUTE", default=30)
+LLM_WORKSPACE_MONTHLY_BUDGET_USD: Decimal = Decimal(
+    env.str("LLM_WORKSPACE_MONTHLY_BUDGET_USD", default="25.00")
+)
+
+# --- Jobs -----------------------------------------------------------------------------------
+# Timeout ordering: provider read timeout < task limit < broker visibility timeout < reaper.
+JOB_TIME_LIMIT_S: int = env.int(
+    "JOB_TIME_LIMIT_S", default=int(LLM_TIMEOUT_S * (LLM_MAX_RETRIES + 1) + 30)
+)
+JOB_STALE_AFTER_S: int = env.int("JOB_STALE_AFTER_S", default=900)
+JOB_HEARTBEAT_EVERY_S: float = env.float("JOB_HEARTBEAT_EVERY_S", default=5.0)
+JOB_MAX_ATTEMPTS: int = env.int("JOB_MAX_ATTEMPTS", default=3)
+REAPER_EVERY_S: float = env.float("REAPER_EVERY_S", default=30.0)
+
+# --- API ------------------------------------------------------------------------------------
+API_MAX_BODY_BYTES: int = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+API_RATE_LIMIT_PER_MINUTE: int = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)

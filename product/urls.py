@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from product.api import api
+
+urlpatterns = [
+    path("", include("product.core.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("workspaces/", include("product.accounts.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]

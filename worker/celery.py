@@ -1,0 +1,36 @@
+"""The Celery app: the only place Celery is configured.
+
+Model calls are I/O bound, so the `llm` queue runs on a threads pool with high concurrency (one
+process holds 200+ calls in flight). `default` carries everything else. The database is the truth
+about jobs; the broker is only a transport (see product/jobs/ and docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "product.settings")
+
+app = Celery("keel")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+app.conf.update(
+    task_queues=(Queue("default"), Queue("llm")),
+    task_default_queue="default",
+    # A worker acknowledges a message only after the task ran, and reserves only what it runs;
+    # a message whose worker died is requeued, not lost.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,
+    task_store_errors_even_if_ignored=False,
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+    worker_send_task_events=False,
+    timezone="UTC",
+)
+
+app.autodiscover_tasks(["product.llm", "product.jobs", "product.chat", "product.accounts"])
