@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from django.conf import settings
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "product.settings")
@@ -31,6 +32,22 @@ app.conf.update(
     worker_hijack_root_logger=False,
     worker_send_task_events=False,
     timezone="UTC",
+    # Model calls go to `llm` (threads pool, -c 200); housekeeping to `default`.
+    task_routes={
+        "jobs.run_job": {"queue": "llm"},
+        "jobs.reap_stale_jobs": {"queue": "default"},
+    },
+    # A warm shutdown (deploy) gives in-flight calls a moment; whatever is left is requeued by
+    # acks_late and, failing that, by the reaper.
+    worker_soft_shutdown_timeout=10.0,
+    beat_schedule={
+        # The database reaper, not the broker's visibility timeout, brings lost jobs back fast.
+        "reap-stale-jobs": {
+            "task": "jobs.reap_stale_jobs",
+            "schedule": settings.REAPER_EVERY_S,
+            "options": {"expires": settings.REAPER_EVERY_S},
+        },
+    },
 )
 
 app.autodiscover_tasks(["product.llm", "product.jobs", "product.chat", "product.accounts"])

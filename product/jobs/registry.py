@@ -1,0 +1,190 @@
+"""Job kinds and their handlers, and the context a handler runs in.
+
+A feature registers one function per job kind in its own `handlers.py` (imported at start-up by
+JobsConfig.ready):
+
+    @job_handler("ask.once")
+    def ask_once(ctx: JobContext) -> dict[str, Any]:
+        ctx.set_progress(10)
+        ...
+        if ctx.is_cancelled():
+            raise JobCancelled
+        return {"text": answer}
+
+The handler returns the JSON result; the jobs machinery writes it once. Raising an LLMError fails
+the job with the error's readable message (or schedules a countdown retry, see services.run_job).
+
+Heartbeats are written by one thread per process for every running job (one UPDATE for all of them,
+not one thread and one database connection per job), so 200 jobs in flight cost one connection.
+The same thread flushes progress and reads back the cancel flags.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from product.jobs.models import Job
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[["JobContext"], dict[str, Any]]
+_handlers: dict[str, Handler] = {}
+
+
+class JobCancelled(Exception):  # noqa: N818 (a signal, not an error)
+    """Raise from a handler to end the job as cancelled (the user asked to stop it)."""
+
+
+def job_handler(kind: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        if kind in _handlers and _handlers[kind] is not fn:
+            raise ValueError(f"A handler for job kind {kind!r} is already registered.")
+        _handlers[kind] = fn
+        return fn
+
+    return register
+
+
+def get_handler(kind: str) -> Handler:
+    try:
+        return _handlers[kind]
+    except KeyError as exc:
+        raise LookupError(f"No handler registered for job kind {kind!r}.") from exc
+
+
+def registered_kinds() -> list[str]:
+    return sorted(_handlers)
+
+
+def cancel_cache_key(job_id: uuid.UUID | str) -> str:
+    return f"jobs:cancel:{job_id}"
+
+
+def release_connection() -> None:
+    """Give this thread's database connection back to the pool, unless a transaction holds it.
+
+    A job thread spends seconds waiting on a model; holding a pooled connection meanwhile would cap
+    concurrency at the pool size.
+    """
+    if not connection.in_atomic_block:
+        connection.close()
+
+
+@dataclass
+class JobContext:
+    job: Job
+    _progress: int = 0
+    _flushed_progress: int = 0
+    _cancelled: bool = False
+    _cancel_checked_at: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self._progress = self._flushed_progress = self.job.progress
+        self._cancelled = self.job.cancel_requested
+
+    def heartbeat(self) -> None:
+        """Touch the heartbeat (and flush progress) now; the beater thread also does it regularly."""
+        with self._lock:
+            progress = self._progress
+        Job.objects.filter(pk=self.job.pk, status=Job.Status.RUNNING).update(
+            heartbeat_at=timezone.now(), progress=progress
+        )
+        with self._lock:
+            self._flushed_progress = progress
+        release_connection()
+
+    def set_progress(self, pct: int) -> None:
+        """Record progress (0-100); written with the next heartbeat, at most a few seconds late."""
+        with self._lock:
+            self._progress = max(0, min(100, int(pct)))
+            self.job.progress = self._progress
+
+    @property
+    def progress(self) -> int:
+        with self._lock:
+            return self._progress
+
+    def is_cancelled(self) -> bool:
+        """Cheap enough to call between stream deltas: a cache flag, polled at most every 250 ms."""
+        if self._cancelled:
+            return True
+        now = time.monotonic()
+        if now - self._cancel_checked_at >= 0.25:
+            self._cancel_checked_at = now
+            if cache.get(cancel_cache_key(self.job.pk)):
+                self._cancelled = True
+        return self._cancelled
+
+    def mark_cancelled(self) -> None:
+        self._cancelled = True
+
+
+class _Beater:
+    """One daemon thread per process: heartbeats, progress and cancel flags for running jobs."""
+
+    def __init__(self) -> None:
+        self._contexts: dict[uuid.UUID, JobContext] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def add(self, ctx: JobContext) -> None:
+        with self._lock:
+            self._contexts[ctx.job.pk] = ctx
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="job-heartbeat", daemon=True)
+                self._thread.start()
+
+    def remove(self, ctx: JobContext) -> None:
+        with self._lock:
+            self._contexts.pop(ctx.job.pk, None)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(float(settings.JOB_HEARTBEAT_EVERY_S))
+            try:
+                self.beat()
+            except Exception:
+                logger.exception("job heartbeat failed")
+            finally:
+                close_old_connections()
+                release_connection()
+
+    def beat(self) -> None:
+        with self._lock:
+            contexts = list(self._contexts.values())
+        if not contexts:
+            return
+        ids = [ctx.job.pk for ctx in contexts]
+        Job.objects.filter(pk__in=ids, status=Job.Status.RUNNING).update(
+            heartbeat_at=timezone.now()
+        )
+        for ctx in contexts:
+            with ctx._lock:
+                progress, flushed = ctx._progress, ctx._flushed_progress
+            if progress != flushed:
+                Job.objects.filter(pk=ctx.job.pk, status=Job.Status.RUNNING).update(
+                    progress=progress
+                )
+                with ctx._lock:
+                    ctx._flushed_progress = progress
+        cancelled = set(
+            Job.objects.filter(pk__in=ids, cancel_requested=True).values_list("pk", flat=True)
+        )
+        for ctx in contexts:
+            if ctx.job.pk in cancelled:
+                ctx.mark_cancelled()
+
+
+beater = _Beater()

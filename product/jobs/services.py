@@ -1,0 +1,314 @@
+"""Writes for jobs: submit, claim and run, cancel, retry, reap.
+
+The database row is the truth and every status change is a conditional UPDATE, so that a second
+delivery of a message, a reaper and a worker that comes back from the dead can all race and still
+leave one result: only the attempt that claimed a job (queued -> running, attempts + 1) may finish
+it (running -> succeeded | failed | cancelled, where attempts still equals its attempt).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from product.accounts.models import User, Workspace
+from product.jobs.models import Job
+from product.jobs.registry import (
+    JobCancelled,
+    JobContext,
+    beater,
+    cancel_cache_key,
+    get_handler,
+    release_connection,
+)
+
+if TYPE_CHECKING:
+    from product.llm.models import BudgetReservation
+
+logger = logging.getLogger(__name__)
+
+GENERIC_ERROR = (
+    "Something went wrong on our side while running this job. It was not charged; you can retry it."
+)
+
+
+class RetryLater(Exception):  # noqa: N818 (an instruction to the task, not an error)
+    """The job went back to the queue; the Celery task re-sends it after `countdown` seconds."""
+
+    def __init__(self, countdown: float) -> None:
+        super().__init__(f"retry in {countdown:.0f}s")
+        self.countdown = countdown
+
+
+def enqueue(job: Job, *, countdown: float | None = None) -> None:
+    """Hand a job id to the broker once the current transaction commits (never before the row)."""
+    from product.jobs.tasks import run_job as run_job_task
+
+    job_id, queue = str(job.pk), job.queue
+
+    def send() -> None:
+        run_job_task.apply_async((job_id,), queue=queue, countdown=countdown)
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def submit_job(
+    *,
+    workspace: Workspace,
+    user: User | None,
+    kind: str,
+    input: dict[str, Any],  # noqa: A002 (the interface's name)
+    reservation: BudgetReservation | None = None,
+    queue: str = "llm",
+    idempotency_key: str | None = None,
+) -> Job:
+    get_handler(kind)  # an unknown kind is a programming error: fail at submit, not in the worker
+    job = Job.objects.create(
+        workspace=workspace,
+        created_by=user,
+        kind=kind,
+        queue=queue,
+        input=input,
+        idempotency_key=idempotency_key,
+        enqueued_at=timezone.now(),
+    )
+    enqueue(job)
+    return job
+
+
+def _release_reservation(job: Job) -> None:
+    """Give back budget held for a job that ends without a charge."""
+    reservation: BudgetReservation | None = getattr(job, "reservation", None)
+    if reservation is None:
+        return
+    from product.llm import quotas
+
+    if reservation.status == reservation.Status.RESERVED:
+        quotas.release(reservation)
+
+
+def cancel_job(*, job: Job, user: User) -> Job:
+    """Queued: cancelled at once. Running: flagged; the handler sees it and stops."""
+    now = timezone.now()
+    cancelled = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+        status=Job.Status.CANCELLED,
+        cancel_requested=True,
+        finished_at=now,
+        error_code="cancelled",
+        error_message=f"Cancelled by {user.display_name} before it started.",
+    )
+    if not cancelled:
+        flagged = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+            cancel_requested=True
+        )
+        if flagged:
+            # The running worker polls this flag between deltas (registry.JobContext.is_cancelled).
+            cache.set(cancel_cache_key(job.pk), 1, timeout=settings.JOB_STALE_AFTER_S)
+    job.refresh_from_db()
+    if cancelled:
+        _release_reservation(job)
+    return job
+
+
+@transaction.atomic
+def retry_job(*, job: Job, user: User, reservation: BudgetReservation | None = None) -> Job:
+    """Put a failed or cancelled job back in the queue as a fresh run (same row, same page)."""
+    updated = Job.objects.filter(
+        pk=job.pk, status__in=[Job.Status.FAILED, Job.Status.CANCELLED]
+    ).update(
+        status=Job.Status.QUEUED,
+        attempts=0,
+        progress=0,
+        result=None,
+        error_code="",
+        error_message="",
+        cancel_requested=False,
+        retry_at=None,
+        heartbeat_at=None,
+        started_at=None,
+        finished_at=None,
+        enqueued_at=timezone.now(),
+    )
+    job.refresh_from_db()
+    if updated:
+        cache.delete(cancel_cache_key(job.pk))
+        enqueue(job)
+    return job
+
+
+def _claim(job_id: uuid.UUID | str) -> Job | None:
+    now = timezone.now()
+    claimed = (
+        Job.objects.filter(pk=job_id, status=Job.Status.QUEUED, cancel_requested=False)
+        .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+        .update(
+            status=Job.Status.RUNNING,
+            attempts=F("attempts") + 1,
+            started_at=now,
+            heartbeat_at=now,
+            retry_at=None,
+        )
+    )
+    if not claimed:
+        return None
+    return Job.objects.select_related("workspace", "created_by").get(pk=job_id)
+
+
+@dataclass(frozen=True)
+class _Ending:
+    status: str
+    result: dict[str, Any] | None = None
+    error_code: str = ""
+    error_message: str = ""
+
+
+def _finish(job: Job, ending: _Ending, *, progress: int) -> bool:
+    """Write the outcome once: only the attempt that holds the claim can."""
+    fields: dict[str, Any] = {
+        "status": ending.status,
+        "finished_at": timezone.now(),
+        "error_code": ending.error_code,
+        "error_message": ending.error_message,
+        "progress": 100 if ending.status == Job.Status.SUCCEEDED else progress,
+    }
+    if ending.result is not None:
+        fields["result"] = ending.result
+    written = Job.objects.filter(
+        pk=job.pk, status=Job.Status.RUNNING, attempts=job.attempts
+    ).update(**fields)
+    return bool(written)
+
+
+def run_job(job_id: uuid.UUID | str) -> None:
+    """Claim the job, run its handler with heartbeats, write the outcome once.
+
+    A second delivery finds the row claimed and returns. Raises RetryLater when the provider asked
+    us to come back later than a worker should wait (the task turns it into a countdown retry).
+    """
+    from product.llm.errors import CallCancelled, LLMError, ProviderError
+
+    job = _claim(job_id)
+    if job is None:
+        logger.info("job %s not claimable (already claimed, finished or waiting); skipping", job_id)
+        release_connection()
+        return
+    ctx = JobContext(job=job)
+    beater.add(ctx)
+    release_connection()
+    countdown: float | None = None
+    try:
+        try:
+            result = get_handler(job.kind)(ctx)
+        finally:
+            beater.remove(ctx)
+        if ctx.is_cancelled():
+            ending = _Ending(Job.Status.CANCELLED, result, "cancelled", "Cancelled while running.")
+        else:
+            ending = _Ending(Job.Status.SUCCEEDED, result)
+    except (JobCancelled, CallCancelled):
+        ending = _Ending(Job.Status.CANCELLED, None, "cancelled", "Cancelled while running.")
+    except ProviderError as exc:
+        if exc.retry_after and job.attempts < job.max_attempts:
+            countdown = float(exc.retry_after)
+            ending = _Ending(Job.Status.QUEUED)
+        else:
+            ending = _Ending(Job.Status.FAILED, None, exc.code, exc.user_message)
+    except LLMError as exc:
+        ending = _Ending(Job.Status.FAILED, None, exc.code, exc.user_message)
+    except Exception:
+        logger.exception("job %s (%s) crashed", job.pk, job.kind)
+        ending = _Ending(Job.Status.FAILED, None, "internal_error", GENERIC_ERROR)
+
+    if countdown is not None:
+        requeued = Job.objects.filter(
+            pk=job.pk, status=Job.Status.RUNNING, attempts=job.attempts
+        ).update(
+            status=Job.Status.QUEUED,
+            retry_at=timezone.now() + timedelta(seconds=countdown),
+            enqueued_at=timezone.now(),
+            heartbeat_at=None,
+            error_code="provider_busy",
+            error_message=f"The model provider asked us to wait; retrying in {countdown:.0f} s.",
+        )
+        release_connection()
+        if requeued:
+            raise RetryLater(countdown)
+        return
+    if _finish(job, ending, progress=ctx.progress):
+        if ending.status != Job.Status.SUCCEEDED:
+            job.refresh_from_db()
+            _release_reservation(job)
+        if ending.status == Job.Status.CANCELLED:
+            cache.delete(cancel_cache_key(job.pk))
+    else:
+        logger.warning("job %s attempt %s lost its claim; result dropped", job.pk, job.attempts)
+    release_connection()
+
+
+STALE_WORKER_MESSAGE = (
+    "The worker stopped while running this job {attempts} times, so we gave up. "
+    "It was not charged for the unfinished attempts; you can retry it."
+)
+
+
+def reap_stale_jobs() -> int:
+    """Bring back what a dead worker or a flushed broker lost; fail what keeps dying.
+
+    RUNNING with a heartbeat older than JOB_STALE_AFTER_S: the worker is gone. Back to the queue if
+    it has attempts left, else FAILED with a message that says so. QUEUED and not picked up for that
+    long (the broker lost its message): enqueue it again; a duplicate message is harmless because
+    claiming is conditional. Returns how many jobs it touched.
+    """
+    now = timezone.now()
+    stale_before = now - timedelta(seconds=settings.JOB_STALE_AFTER_S)
+    touched = 0
+    with transaction.atomic():
+        dead = list(
+            Job.objects.select_for_update(skip_locked=True).filter(
+                status=Job.Status.RUNNING, heartbeat_at__lt=stale_before
+            )[:500]
+        )
+        for job in dead:
+            touched += 1
+            if job.cancel_requested:
+                job.status = Job.Status.CANCELLED
+                job.error_code, job.error_message = "cancelled", "Cancelled while running."
+                job.finished_at = now
+                job.save(update_fields=["status", "error_code", "error_message", "finished_at"])
+                _release_reservation(job)
+            elif job.attempts >= job.max_attempts:
+                job.status = Job.Status.FAILED
+                job.error_code = "worker_lost"
+                job.error_message = STALE_WORKER_MESSAGE.format(attempts=job.attempts)
+                job.finished_at = now
+                job.save(update_fields=["status", "error_code", "error_message", "finished_at"])
+                _release_reservation(job)
+            else:
+                job.status = Job.Status.QUEUED
+                job.heartbeat_at = None
+                job.enqueued_at = now
+                job.save(update_fields=["status", "heartbeat_at", "enqueued_at"])
+                enqueue(job)
+        lost = list(
+            Job.objects.select_for_update(skip_locked=True)
+            .filter(status=Job.Status.QUEUED, enqueued_at__lt=stale_before)
+            .filter(Q(retry_at__isnull=True) | Q(retry_at__lt=stale_before))[:500]
+        )
+        for job in lost:
+            touched += 1
+            job.enqueued_at = now
+            job.save(update_fields=["enqueued_at"])
+            enqueue(job)
+    if touched:
+        logger.info("reaper touched %s jobs", touched)
+    return touched

@@ -1,0 +1,33 @@
+"""Celery interfaces to the jobs core: ids in, services do the work, the task owns retry policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+
+from product.jobs import services
+
+
+@shared_task(
+    bind=True,
+    name="jobs.run_job",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,
+    time_limit=settings.JOB_TIME_LIMIT_S,
+    ignore_result=True,
+)
+def run_job(self: Any, job_id: str) -> None:
+    try:
+        services.run_job(job_id)
+    except services.RetryLater as later:
+        # The provider said "come back in N s", longer than a worker should sleep: free the thread
+        # and let the broker bring the message back. The row says queued until retry_at.
+        raise self.retry(countdown=later.countdown, max_retries=None) from later
+
+
+@shared_task(name="jobs.reap_stale_jobs", ignore_result=True)
+def reap_stale_jobs() -> int:
+    return services.reap_stale_jobs()
