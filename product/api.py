@@ -1,18 +1,208 @@
-"""The one versioned API, /api/v1/. Each domain app contributes a router from its api.py."""
+"""The one versioned API, /api/v1/. Each domain app contributes a router from its api.py.
+
+`KeelAPI` gives every route, including ones added later, the same contract for free:
+- one error envelope `{"error": {"code", "message", "details"}}` for every failure, including the
+  ones ninja or Django would answer in their own shapes (405, unknown paths, bad JSON, CSRF,
+  oversized bodies) and true bugs (a logged 500, never a traceback);
+- a body-size guard that answers 413 from `Content-Length` before anything parses the body;
+- `X-RateLimit-*` headers on every authenticated answer (the limit itself is checked at auth time);
+- the error responses documented on every operation in the OpenAPI schema.
+"""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.urls import URLPattern, URLResolver, re_path
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
+from ninja.operation import Operation
+from pydantic import Field
 
 from product.core.api import ApiError, BearerKeyAuth, WorkspaceSessionAuth, error_body
 
-api = NinjaAPI(
+logger = logging.getLogger(__name__)
+
+
+class ErrorDetail(Schema):
+    code: str = Field(examples=["not_found"])
+    message: str = Field(examples=["Not found."])
+    details: Any = Field(
+        None, description="Per-field problems for validation errors; otherwise extra context."
+    )
+
+
+class ErrorOut(Schema):
+    """Every error the API answers has this shape."""
+
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[str, str] = {
+    "401": "Missing, malformed, expired or revoked API key (see `WWW-Authenticate`).",
+    "403": "The key lacks the scope this route needs, or the session's CSRF check failed.",
+    "404": "No such object in the caller's workspace (outsiders get no hint that it exists).",
+    "422": "Validation failed: `details` lists each field with its message.",
+    "429": "Rate limit exceeded: see `Retry-After` and `X-RateLimit-*`.",
+}
+BODY_ERROR_RESPONSES: dict[str, str] = {
+    "413": "The body is larger than the API accepts.",
+}
+IDEMPOTENT_ERROR_RESPONSES: dict[str, str] = {
+    "409": "This `Idempotency-Key` was used with a different body, or is still running.",
+}
+
+
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+class KeelAPI(NinjaAPI):
+    def envelope(
+        self, request: HttpRequest, status: int, code: str, message: str, details: Any = None
+    ) -> HttpResponse:
+        return self.create_response(request, error_body(code, message, details), status=status)
+
+    def create_response(
+        self,
+        request: HttpRequest,
+        data: Any,
+        *,
+        status: int | None = None,
+        temporal_response: HttpResponse | None = None,
+    ) -> HttpResponse:
+        response = super().create_response(
+            request, data, status=status, temporal_response=temporal_response
+        )
+        rate_limit = getattr(request, "_keel_rate_limit", None)
+        if rate_limit is not None:
+            for name, value in rate_limit.headers().items():
+                response.headers.setdefault(name, value)
+        return response
+
+    def _guard(self, request: HttpRequest) -> HttpResponse | None:
+        if _content_length(request) > settings.API_MAX_BODY_BYTES:
+            return self.envelope(
+                request,
+                413,
+                "body_too_large",
+                f"The request body is larger than {settings.API_MAX_BODY_BYTES} bytes.",
+            )
+        return None
+
+    def _finish(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        if (
+            response.status_code == 405
+            and "Allow" in response
+            and "json" not in response.get("Content-Type", "")
+        ):
+            allowed = response["Allow"]
+            answer = self.envelope(
+                request,
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed here; use {allowed}.",
+                {"allowed": sorted(m.strip() for m in allowed.split(","))},
+            )
+            answer["Allow"] = allowed
+            return answer
+        return response
+
+    def _wrap(self, view: Callable[..., Any]) -> Callable[..., Any]:
+        """Put the body-size guard in front of a ninja view and the envelope on its 405s."""
+        if iscoroutinefunction(view):
+
+            async def async_wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+                refused = self._guard(request)
+                if refused is not None:
+                    return refused
+                return self._finish(request, await view(request, *args, **kwargs))
+
+            async_wrapped.csrf_exempt = True  # type: ignore[attr-defined]
+            return async_wrapped
+
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            refused = self._guard(request)
+            if refused is not None:
+                return refused
+            return self._finish(request, view(request, *args, **kwargs))
+
+        wrapped.csrf_exempt = True  # type: ignore[attr-defined]
+        return wrapped
+
+    def _get_urls(self) -> list[URLResolver | URLPattern]:
+        patterns = super()._get_urls()
+        for pattern in patterns:
+            if isinstance(pattern, URLPattern):
+                pattern.callback = self._wrap(pattern.callback)
+        # Last: any other path under /api/v1/ is a 404 in the envelope, not Django's HTML page.
+        patterns.append(re_path(r"^.*$", self._wrap(self._unknown_path)))
+        return patterns
+
+    def _unknown_path(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self.envelope(request, 404, "not_found", "No such API route.")
+
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        # Short, stable ids (`list_jobs`, not `product_jobs_api_list_jobs`): they become the method
+        # names of the generated client. tests/test_api_schema.py keeps them unique.
+        return str(operation.view_func.__name__)
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["ErrorDetail"] = ErrorDetail.model_json_schema()
+        schemas["ErrorOut"] = {
+            "title": "ErrorOut",
+            "description": "Every error the API answers has this shape.",
+            "type": "object",
+            "properties": {"error": {"$ref": "#/components/schemas/ErrorDetail"}},
+            "required": ["error"],
+        }
+        ref = {
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        }
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                documented: dict[str, str] = {}
+                if operation.get("security"):
+                    documented.update(ERROR_RESPONSES)
+                if "requestBody" in operation:
+                    documented.update(BODY_ERROR_RESPONSES)
+                    documented["422"] = ERROR_RESPONSES["422"]
+                if operation.get("parameters"):
+                    documented["422"] = ERROR_RESPONSES["422"]
+                if any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", [])):
+                    documented.update(IDEMPOTENT_ERROR_RESPONSES)
+                responses = operation.setdefault("responses", {})
+                for status, description in sorted(documented.items()):
+                    responses.setdefault(status, {"description": description, **ref})
+        return schema
+
+
+api = KeelAPI(
     title="Keel API",
     version="1.0.0",
     urls_namespace="api-v1",
-    description="Keel's public API. Authenticate with `Authorization: Bearer keel_live_…`.",
+    description=(
+        "Keel's public API. Authenticate with `Authorization: Bearer keel_live_…` (create keys "
+        "under API keys in the app), or from the browser with the session and its CSRF token. "
+        'Every error is `{"error": {"code", "message", "details"}}`; lists are cursor '
+        "paginated (`?limit=&cursor=`, follow `next`); POSTs that create work accept an "
+        "`Idempotency-Key` header."
+    ),
     auth=[BearerKeyAuth(), WorkspaceSessionAuth()],
     docs_url="/docs",
     openapi_url="/openapi.json",
@@ -21,9 +211,7 @@ api = NinjaAPI(
 
 @api.exception_handler(ApiError)
 def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-    response = api.create_response(
-        request, error_body(exc.code, exc.message, exc.details), status=exc.status
-    )
+    response = api.envelope(request, exc.status, exc.code, exc.message, exc.details)
     for name, value in exc.headers.items():
         response[name] = value
     return response
@@ -32,30 +220,100 @@ def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     fields = [
-        {"field": ".".join(str(part) for part in err.get("loc", [])), "message": err.get("msg", "")}
+        {
+            "field": ".".join(str(part) for part in err.get("loc", [])),
+            "message": str(err.get("msg", err)),
+        }
         for err in exc.errors
     ]
-    return api.create_response(
-        request, error_body("validation_error", "The request is not valid.", fields), status=422
-    )
+    return api.envelope(request, 422, "validation_error", "The request is not valid.", fields)
 
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    response = api.create_response(
+    response = api.envelope(
         request,
-        error_body("unauthenticated", "Send a valid API key: Authorization: Bearer keel_live_…"),
-        status=401,
+        401,
+        "unauthenticated",
+        "Send a valid API key: Authorization: Bearer keel_live_…",
     )
     response["WWW-Authenticate"] = 'Bearer realm="keel"'
     return response
 
 
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+        # ninja's "Cannot parse request body": the JSON itself is malformed.
+        return api.envelope(request, 422, "malformed_json", "The request body is not valid JSON.")
+    if exc.status_code == 403 and "CSRF" in str(exc):
+        return api.envelope(
+            request,
+            403,
+            "csrf_failed",
+            "Session calls must send the CSRF token in the X-CSRFToken header.",
+        )
+    return api.envelope(request, exc.status_code, f"http_{exc.status_code}", str(exc))
+
+
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return api.create_response(request, error_body("not_found", "Not found."), status=404)
+    return api.envelope(request, 404, "not_found", "Not found.")
 
 
-@api.get("/ping", auth=None, tags=["meta"], summary="Liveness of the API (no auth)")
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.envelope(request, 403, "permission_denied", str(exc) or "You may not do this here.")
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return api.envelope(
+        request,
+        413,
+        "body_too_large",
+        f"The request body is larger than {settings.API_MAX_BODY_BYTES} bytes.",
+    )
+
+
+@api.exception_handler(json.JSONDecodeError)
+def on_bad_json(request: HttpRequest, exc: json.JSONDecodeError) -> HttpResponse:
+    return api.envelope(request, 422, "malformed_json", "The request body is not valid JSON.")
+
+
+@api.exception_handler(Exception)
+def on_bug(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A true bug: log it with the traceback (and the request id), answer without details.
+    logger.exception("Unhandled API error on %s %s", request.method, request.path)
+    return api.envelope(
+        request,
+        500,
+        "internal_error",
+        "Something went wrong on our side. It has been logged; quote the X-Request-ID.",
+    )
+
+
+class PingOut(Schema):
+    status: str = Field(examples=["ok"])
+
+
+@api.get(
+    "/ping",
+    auth=None,
+    response=PingOut,
+    tags=["meta"],
+    summary="Liveness of the API (no auth)",
+)
 def ping(request: HttpRequest) -> dict[str, str]:
     return {"status": "ok"}
+
+
+# Routers: one line per domain app (keep them in this block).
+from product.apikeys.api import router as apikeys_router  # noqa: E402
+
+api.add_router("/", apikeys_router)
+
+
+def docs_redirect(request: HttpRequest) -> HttpResponseRedirect:
+    """/api/docs: the stable public address of the interactive docs of the current version."""
+    return HttpResponseRedirect("/api/v1/docs")

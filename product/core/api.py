@@ -1,19 +1,27 @@
-"""The API's shared plumbing: who is calling (an `Actor`), the error envelope, scopes.
+"""The API's shared plumbing: who is calling (an `Actor`), the error envelope, scopes, rate limits.
 
 Every route receives `request.auth`, an `Actor`: the user, the workspace the call acts in, and the
 scopes it holds. API keys act in their own workspace; a browser session acts in its current one.
+
+Key format: ``keel_live_<8-char lookup prefix>_<secret>``. The typed prefix makes a leaked key
+recognisable by secret scanners; the lookup prefix finds the row with one indexed query, and only a
+SHA-256 of the secret is stored (a password hasher would cost ~100 ms on every request).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja.security import APIKeyHeader, HttpBearer
+from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
 
 from product.accounts.models import User, Workspace
@@ -21,6 +29,9 @@ from product.accounts.selectors import get_current_membership, get_membership
 from product.apikeys.models import ApiKey
 
 API_KEY_PREFIX = "keel_live_"
+LOOKUP_PREFIX_LENGTH = 8
+# Writing last_used_at on every call would turn each read into a write; once a minute is enough.
+LAST_USED_RESOLUTION_S = 60
 
 
 class ApiError(Exception):
@@ -54,6 +65,13 @@ class Actor:
     scopes: frozenset[str] = field(default_factory=lambda: frozenset({"read", "write"}))
     api_key: ApiKey | None = None
 
+    @property
+    def rate_limit_identity(self) -> str:
+        """Keys are limited one by one; a browser session is limited per user."""
+        if self.api_key is not None:
+            return f"key:{self.api_key.pk}"
+        return f"user:{self.user.pk}"
+
 
 def actor(request: HttpRequest) -> Actor:
     found = getattr(request, "auth", None)
@@ -72,12 +90,20 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def format_api_key(prefix: str, secret: str) -> str:
+    return f"{API_KEY_PREFIX}{prefix}_{secret}"
+
+
 def parse_api_key(raw: str) -> tuple[str, str] | None:
-    """`keel_live_<prefix>_<secret>` → (prefix, secret); None when it is not shaped like a key."""
+    """`keel_live_<prefix>_<secret>` → (prefix, secret); None when it is not shaped like a key.
+
+    The prefix never contains `_` (see apikeys.services), so the first `_` after it ends it even
+    though the URL-safe secret may contain `_` itself.
+    """
     if not raw.startswith(API_KEY_PREFIX):
         return None
     prefix, sep, secret = raw[len(API_KEY_PREFIX) :].partition("_")
-    if not sep or len(prefix) != 8 or not secret:
+    if not sep or len(prefix) != LOOKUP_PREFIX_LENGTH or not secret:
         return None
     return prefix, secret
 
@@ -93,19 +119,73 @@ def authenticate_api_key(raw: str) -> Actor | None:
     if not key.is_active:
         return None
     now = timezone.now()
-    # Write last-used at most once a minute: a busy key must not turn every read into a write.
-    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+    if (
+        key.last_used_at is None
+        or (now - key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_S
+    ):
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
     return Actor(
         user=key.created_by, workspace=key.workspace, scopes=frozenset(key.scopes), api_key=key
     )
 
 
+@dataclass(frozen=True)
+class RateLimit:
+    limit: int
+    remaining: int
+    reset_at: int  # epoch seconds when the window ends
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_at),
+        }
+
+
+def check_rate_limit(request: HttpRequest, who: Actor) -> RateLimit:
+    """A fixed one-minute window per key (or per user) in the shared cache; 429 when it is spent.
+
+    Fixed windows allow a burst of up to twice the limit across a boundary; that is acceptable for
+    a fairness limit and costs two cache operations, where a sliding log would cost a sorted set.
+    """
+    limit = settings.API_RATE_LIMIT_PER_MINUTE
+    now = time.time()
+    window = math.floor(now / 60)
+    reset_at = (window + 1) * 60
+    bucket = f"api-rate:{who.rate_limit_identity}:{window}"
+    cache.add(bucket, 0, timeout=61)
+    try:
+        used = cache.incr(bucket)
+    except ValueError:
+        # The bucket expired between add and incr (a window boundary): start the new one.
+        cache.set(bucket, 1, timeout=61)
+        used = 1
+    state = RateLimit(limit=limit, remaining=max(0, limit - used), reset_at=reset_at)
+    request._keel_rate_limit = state  # type: ignore[attr-defined]
+    if used > limit:
+        retry_after = max(1, math.ceil(reset_at - now))
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"Rate limit of {limit} requests per minute exceeded; retry in {retry_after} s.",
+            details={"limit": limit, "retry_after": retry_after},
+            headers={**state.headers(), "Retry-After": str(retry_after)},
+        )
+    return state
+
+
 class BearerKeyAuth(HttpBearer):
+    """`Authorization: Bearer keel_live_…`: acts in the key's workspace with the key's scopes."""
+
     openapi_scheme = "bearer"
 
     def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
-        return authenticate_api_key(token)
+        who = authenticate_api_key(token)
+        if who is not None:
+            check_rate_limit(request, who)
+        return who
 
 
 class WorkspaceSessionAuth(NinjaSessionAuth):
@@ -113,6 +193,14 @@ class WorkspaceSessionAuth(NinjaSessionAuth):
 
     The call acts in the session's current workspace, or in the one named by `X-Workspace-ID`.
     """
+
+    def __call__(self, request: HttpRequest) -> Actor | None:
+        # Without a signed-in session there is nothing to protect from CSRF: answer 401, not a
+        # misleading 403 "CSRF failed", to an API client that simply sent no (or a bad) key.
+        if not request.user.is_authenticated:
+            return None
+        result: Actor | None = super().__call__(request)
+        return result
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
         user = request.user
@@ -126,11 +214,12 @@ class WorkspaceSessionAuth(NinjaSessionAuth):
             if found is None:
                 return None
             membership = found
-        return Actor(user=user, workspace=membership.workspace)
+        who = Actor(user=user, workspace=membership.workspace)
+        check_rate_limit(request, who)
+        return who
 
 
 __all__ = [
-    "APIKeyHeader",
     "Actor",
     "ApiError",
     "BearerKeyAuth",

@@ -1,0 +1,32 @@
+"""Reads for API keys. `get_key_for_member` is the one door to a key."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from product.accounts.models import Membership, Workspace
+from product.apikeys.models import ApiKey
+
+
+def keys_for_workspace(*, workspace: Workspace) -> QuerySet[ApiKey]:
+    return ApiKey.objects.filter(workspace=workspace).select_related("created_by")
+
+
+def get_key_for_member(*, membership: Membership, key_id: uuid.UUID | str) -> ApiKey:
+    """A key of the member's workspace; 404 for any other (no hint that it exists)."""
+    try:
+        return ApiKey.objects.select_related("created_by", "workspace").get(
+            pk=key_id, workspace_id=membership.workspace_id
+        )
+    except (ApiKey.DoesNotExist, ValueError) as exc:
+        raise Http404("No such API key.") from exc
+
+
+def get_key_in_workspace(*, workspace: Workspace, key_id: uuid.UUID | str) -> ApiKey:
+    try:
+        return ApiKey.objects.select_related("created_by").get(pk=key_id, workspace=workspace)
+    except (ApiKey.DoesNotExist, ValueError) as exc:
+        raise Http404("No such API key.") from exc
