@@ -19,6 +19,7 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.urls import URLPattern, URLResolver, re_path
 from ninja import NinjaAPI, Schema
@@ -276,6 +277,13 @@ def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     )
 
 
+@api.exception_handler(DjangoValidationError)
+def on_model_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    # A service or a model field refused a value the schema let through.
+    fields = [{"field": "", "message": message} for message in exc.messages]
+    return api.envelope(request, 422, "validation_error", "The request is not valid.", fields)
+
+
 @api.exception_handler(json.JSONDecodeError)
 def on_bad_json(request: HttpRequest, exc: json.JSONDecodeError) -> HttpResponse:
     return api.envelope(request, 422, "malformed_json", "The request body is not valid JSON.")
@@ -312,6 +320,9 @@ def ping(request: HttpRequest) -> dict[str, str]:
 from product.apikeys.api import router as apikeys_router  # noqa: E402
 
 api.add_router("/", apikeys_router)
+from product.jobs.api import router as jobs_router  # noqa: E402
+
+api.add_router("/", jobs_router)
 
 
 def docs_redirect(request: HttpRequest) -> HttpResponseRedirect:

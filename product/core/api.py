@@ -14,12 +14,13 @@ import hashlib
 import hmac
 import math
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
@@ -208,7 +209,11 @@ class WorkspaceSessionAuth(NinjaSessionAuth):
             return None
         workspace_id = request.headers.get("X-Workspace-ID")
         if workspace_id:
-            membership = get_membership(user=user, workspace_id=workspace_id)
+            try:
+                wanted = uuid.UUID(workspace_id)
+            except ValueError as exc:
+                raise Http404("No such workspace.") from exc
+            membership = get_membership(user=user, workspace_id=wanted)
         else:
             found = get_current_membership(request)
             if found is None:
