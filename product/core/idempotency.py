@@ -80,21 +80,34 @@ def run_idempotent(
     ).first()
     if existing is not None:
         return _replay(existing, digest)
-    try:
-        with transaction.atomic():
-            record = IdempotencyRecord.objects.create(
-                workspace=actor.workspace, scope=scope, key=key, fingerprint=digest
-            )
-            status, body = create()
-            if status >= 400:
-                # A failed attempt does not burn the key: the client may fix the cause and retry.
-                transaction.set_rollback(True)
-                return status, body
-            record.status_code = status
-            record.response = body
-            record.save(update_fields=["status_code", "response"])
+    with transaction.atomic():
+        try:
+            # A savepoint around the claim only: an IntegrityError raised by the work itself
+            # must surface as the bug it is, not be mistaken for a lost race.
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    workspace=actor.workspace, scope=scope, key=key, fingerprint=digest
+                )
+        except IntegrityError:
+            # A concurrent request with the same key got there first. Its insert blocked ours
+            # until it committed (or rolled back, and then ours would have succeeded): replay it.
+            winner = IdempotencyRecord.objects.filter(
+                workspace=actor.workspace, scope=scope, key=key
+            ).first()
+            if winner is None:
+                raise ApiError(
+                    409,
+                    "idempotency_in_progress",
+                    "A request with this Idempotency-Key is still running.",
+                ) from None
+            return _replay(winner, digest)
+        status, body = create()
+        if status >= 400:
+            # A failed attempt does not burn the key: the client may fix the cause and retry.
+            # (An exception raised by `create` rolls the claim back the same way.)
+            transaction.set_rollback(True)
             return status, body
-    except IntegrityError:
-        # Lost the race to a concurrent request with the same key: replay its response.
-        winner = IdempotencyRecord.objects.get(workspace=actor.workspace, scope=scope, key=key)
-        return _replay(winner, digest)
+        record.status_code = status
+        record.response = body
+        record.save(update_fields=["status_code", "response"])
+        return status, body
