@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "product.core.middleware.HtmxMessagesMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "product.core.middleware.ContentSecurityPolicyMiddleware",
 ]
@@ -331,8 +332,17 @@ LLM_CATALOG: dict[str, dict[str, Any]] = {
         "cached_input": "1.25",
         "output": "10.00",
     },
+    "keel-dev-embed": {"context_window": 8192, "input": "0.02", "output": "0"},
+    "text-embedding-3-small": {"context_window": 8192, "input": "0.02", "output": "0"},
 }
 LLM_CATALOG.update(env.json("LLM_CATALOG_JSON", default={}))
+LLM_EMBEDDING_MODEL: str = env.str(
+    "LLM_EMBEDDING_MODEL",
+    default="keel-dev-embed" if LLM_USES_DEVMODEL else "text-embedding-3-small",
+)
+# In-process retry waits: a provider's Retry-After above the cap becomes a Celery retry instead.
+LLM_RETRY_BACKOFF_S: float = env.float("LLM_RETRY_BACKOFF_S", default=0.5)
+LLM_RETRY_MAX_WAIT_S: float = env.float("LLM_RETRY_MAX_WAIT_S", default=20.0)
 # Quotas.
 LLM_USER_REQUESTS_PER_MINUTE: int = env.int("LLM_USER_REQUESTS_PER_MINUTE", default=30)
 LLM_WORKSPACE_MONTHLY_BUDGET_USD: Decimal = Decimal(

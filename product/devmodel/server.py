@@ -93,6 +93,7 @@ class Script:
     expects: list[str] = field(default_factory=list)
     fail_times: tuple[int, dict[str, str]] | None = None
     cached: int = 0
+    no_usage: bool = False
 
 
 def _options(text: str) -> tuple[list[str], dict[str, str]]:
@@ -130,6 +131,8 @@ def parse_script(text: str) -> Script:
             script.cut_clean = "clean" in words
         elif name == "hang":
             script.hang = True
+        elif name == "no_usage":
+            script.no_usage = True
         elif name == "hostile":
             script.hostile = True
         elif name == "expect":
@@ -338,7 +341,7 @@ async def chat_completions(request: Request) -> Response:
                     "finish_reason": finish_reason,
                 }
             ],
-            "usage": usage,
+            "usage": None if script.no_usage else usage,
         }
         return JSONResponse(payload, headers=headers)
 
@@ -386,7 +389,7 @@ async def chat_completions(request: Request) -> Response:
                 return
             raise StreamCut
         yield chunk({}, finish_reason)
-        if include_usage:
+        if include_usage and not script.no_usage:
             data = {
                 "id": completion_id,
                 "object": "chat.completion.chunk",

@@ -301,3 +301,17 @@ def test_it_holds_many_slow_streams_at_once(devmodel: str) -> None:
     assert len(set(texts)) == 1 and texts[0]
     # 50 streams of ~0.5 s each, served concurrently rather than one after the other.
     assert elapsed < 5
+
+
+def test_it_leaves_usage_out_when_asked(devmodel: str) -> None:
+    assert ask(devmodel, "[[no_usage]] hi").usage is None
+    chunks = list(
+        client(devmodel).chat.completions.create(
+            model="keel-dev-small",
+            messages=[{"role": "user", "content": "[[no_usage]] [[reply: a b]]"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert all(c.usage is None for c in chunks)

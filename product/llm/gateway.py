@@ -1,0 +1,612 @@
+"""The model gateway: the one place model calls are made.
+
+`complete`, `stream` and `embed` call an OpenAI-compatible provider (settings.LLM_BASE_URL) with the
+`openai` SDK. The SDK's own retries are off (`max_retries=0`): the gateway retries itself so that
+every attempt writes one `LLMCall` ledger row, linked to the attempt before it by `retry_of`.
+
+Retry policy: 408/409/429/5xx, timeouts and connection errors are retried up to LLM_MAX_RETRIES times
+with exponential backoff and jitter, honouring `retry-after-ms`/`retry-after` when it is at most
+LLM_RETRY_MAX_WAIT_S. A longer Retry-After is not waited out in a worker thread: ProviderError
+carries it so the Celery task retries with that countdown. Other 4xx are not retried. When the
+retries are spent, LLM_FALLBACK_MODEL (if set and different) gets one attempt.
+
+A stream that already handed deltas to the caller is never retried (the caller would see the text
+twice): it is recorded as incomplete, with estimated tokens, and reported as a ProviderError.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import httpx
+import httpx2
+import openai
+from django.conf import settings
+from django.utils import timezone
+
+from product.accounts.models import User, Workspace
+from product.llm import quotas
+from product.llm.catalog import cost_usd
+from product.llm.errors import ProviderError
+from product.llm.models import BudgetReservation, LLMCall
+from product.llm.tokens import count_message_tokens, count_tokens
+
+T = TypeVar("T")
+RETRYABLE_STATUSES = {408, 409, 429}
+# The SDK wraps transport errors, but a stream read can surface them raw (httpx2 is its stack).
+CALL_ERRORS = (openai.APIError, httpx.TransportError, httpx2.TransportError)
+SECRET_PATTERNS = [
+    re.compile(r"sk-[A-Za-z0-9_\-]{6,}"),
+    re.compile(r"keel_live_[A-Za-z0-9_\-]+"),
+    re.compile(r"(?i)bearer\s+[A-Za-z0-9._\-~+/=]+"),
+]
+
+
+@dataclass
+class ChatResult:
+    text: str
+    model: str
+    input_tokens: int
+    cached_tokens: int
+    output_tokens: int
+    cost_usd: Decimal | None
+    latency_ms: int
+    ttft_ms: int | None
+    call_id: uuid.UUID
+    finish_reason: str | None
+    stopped: bool = False
+
+
+# --- the client -----------------------------------------------------------------------------
+
+_clients: dict[tuple[str, str, float, float], openai.OpenAI] = {}
+_clients_lock = threading.Lock()
+
+
+def get_client() -> openai.OpenAI:
+    """One client (one connection pool) per process and configuration, shared by all threads."""
+    key = (
+        settings.LLM_BASE_URL,
+        settings.LLM_API_KEY or "devmodel",
+        float(settings.LLM_TIMEOUT_S),
+        float(settings.LLM_CONNECT_TIMEOUT_S),
+    )
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = openai.OpenAI(
+                base_url=key[0],
+                api_key=key[1],
+                timeout=openai.Timeout(key[2], connect=key[3]),
+                max_retries=0,
+            )
+            _clients[key] = client
+        return client
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def redact(text: str) -> str:
+    """Remove API keys and bearer tokens from text we store or show."""
+    for pattern in SECRET_PATTERNS:
+        text = pattern.sub("[redacted]", text)
+    if settings.LLM_API_KEY:
+        text = text.replace(settings.LLM_API_KEY, "[redacted]")
+    return text
+
+
+def _retry_after(headers: Mapping[str, str] | httpx.Headers | None) -> float | None:
+    if not headers:
+        return None
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return float(millis) / 1000
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return float(str(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        if parsed is None:
+            return None
+        return max((parsed - timezone.now()).total_seconds(), 0.0)
+
+
+def _backoff(retry: int, retry_after: float | None) -> float:
+    if retry_after is not None:
+        return retry_after
+    base = float(settings.LLM_RETRY_BACKOFF_S)
+    delay = min(base * 2.0**retry, 8.0)
+    return delay * random.uniform(0.75, 1.0)  # noqa: S311 (jitter, not security)
+
+
+def _elapsed_ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+class _AttemptFailed(Exception):  # noqa: N818 (internal control flow)
+    def __init__(
+        self,
+        call: LLMCall,
+        *,
+        retryable: bool,
+        message: str,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.call = call
+        self.retryable = retryable
+        self.message = message
+        self.retry_after = retry_after
+
+
+@dataclass
+class _Context:
+    workspace: Workspace
+    user: User | None
+    feature: str
+    prompt_name: str
+    prompt_version: str
+    job_id: uuid.UUID | None
+    calls: list[LLMCall] = field(default_factory=list)
+
+    def record(self, **fields: Any) -> LLMCall:
+        cost = fields.pop("cost", None)
+        call = LLMCall.objects.create(
+            workspace=self.workspace,
+            user=self.user,
+            feature=self.feature,
+            prompt_name=self.prompt_name,
+            prompt_version=self.prompt_version,
+            job_id=self.job_id,
+            cost_usd=cost,
+            **fields,
+        )
+        self.calls.append(call)
+        return call
+
+
+def _classify(exc: Exception) -> tuple[bool, str, float | None, str]:
+    """(retryable, stored error text, retry_after, provider request id) for an SDK/HTTP error."""
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        retryable = status in RETRYABLE_STATUSES or status >= 500
+        headers = exc.response.headers if exc.response is not None else None
+        request_id = (headers.get("x-request-id") if headers else None) or ""
+        message = exc.message if isinstance(exc.message, str) else str(exc)
+        return retryable, f"HTTP {status}: {message}", _retry_after(headers), request_id
+    if isinstance(exc, openai.APITimeoutError):
+        return True, "timeout: the provider did not answer in time", None, ""
+    if isinstance(exc, (openai.APIConnectionError, httpx.TransportError, httpx2.TransportError)):
+        return True, f"connection error: {exc}", None, ""
+    if isinstance(exc, openai.APIError):  # an error event in the middle of a stream
+        return True, f"stream error: {exc.message}", None, ""
+    return False, f"{type(exc).__name__}: {exc}", None, ""
+
+
+def _cost(model: str, input_tokens: int, cached: int, output: int) -> tuple[Decimal | None, bool]:
+    cost = cost_usd(model, input_tokens, cached, output)
+    return cost, cost is None
+
+
+def _usage_numbers(usage: Any) -> tuple[int, int, int]:
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) or 0
+    return int(usage.prompt_tokens or 0), int(cached), int(usage.completion_tokens or 0)
+
+
+def _fail(
+    ctx: _Context,
+    *,
+    model: str,
+    attempt: int,
+    retry_of: LLMCall | None,
+    started: float,
+    exc: Exception,
+) -> _AttemptFailed:
+    retryable, error, retry_after, request_id = _classify(exc)
+    cost, unknown = _cost(model, 0, 0, 0)
+    call = ctx.record(
+        model=model,
+        status=LLMCall.Status.FAILED,
+        error=redact(error)[:2000],
+        latency_ms=_elapsed_ms(started),
+        cost=cost,
+        cost_unknown=unknown,
+        provider_request_id=request_id,
+        attempt=attempt,
+        retry_of=retry_of,
+    )
+    return _AttemptFailed(call, retryable=retryable, message=redact(error), retry_after=retry_after)
+
+
+# --- the retry driver -----------------------------------------------------------------------
+
+
+def _drive(
+    primary: str, run: Callable[[str, int, LLMCall | None], T], *, fallback: bool = True
+) -> T:
+    models = [primary]
+    if fallback and settings.LLM_FALLBACK_MODEL and primary != settings.LLM_FALLBACK_MODEL:
+        models.append(settings.LLM_FALLBACK_MODEL)
+    wait_cap = settings.LLM_RETRY_MAX_WAIT_S
+    previous: LLMCall | None = None
+    attempt = 0
+    last: _AttemptFailed | None = None
+    for index, model in enumerate(models):
+        tries = settings.LLM_MAX_RETRIES + 1 if index == 0 else 1
+        for retry in range(tries):
+            attempt += 1
+            try:
+                return run(model, attempt, previous)
+            except _AttemptFailed as failure:
+                previous, last = failure.call, failure
+                if not failure.retryable:
+                    raise _provider_error(failure, "The AI model rejected the request") from None
+                if failure.retry_after is not None and failure.retry_after > wait_cap:
+                    # Too long to hold a worker thread: the caller re-queues with this countdown.
+                    raise _provider_error(
+                        failure, "The AI provider asked us to wait", failure.retry_after
+                    ) from None
+                if retry + 1 < tries:
+                    time.sleep(_backoff(retry, failure.retry_after))
+    assert last is not None
+    raise _provider_error(last, "The AI model is unavailable right now") from None
+
+
+def _provider_error(
+    failure: _AttemptFailed, prefix: str, retry_after: float | None = None
+) -> ProviderError:
+    error = ProviderError(
+        f"{prefix}: {failure.message}. Please try again in a moment.", retry_after=retry_after
+    )
+    error.call_id = failure.call.id
+    return error
+
+
+def _settle(reservation: BudgetReservation, ctx: _Context) -> None:
+    charged = [
+        call
+        for call in ctx.calls
+        if call.status != LLMCall.Status.FAILED and (call.input_tokens or call.output_tokens)
+    ]
+    if not charged:
+        quotas.release(reservation)
+        return
+    if any(call.cost_unknown for call in charged):
+        quotas.settle(reservation, None)
+        return
+    quotas.settle(reservation, sum((call.cost_usd or Decimal(0) for call in charged), Decimal(0)))
+
+
+def _prepare(
+    *,
+    workspace: Workspace,
+    user: User | None,
+    feature: str,
+    messages: Sequence[Mapping[str, Any]],
+    model: str | None,
+    max_tokens: int | None,
+    reservation: BudgetReservation | None,
+) -> tuple[str, int, BudgetReservation]:
+    model = model or settings.LLM_MODEL
+    max_tokens = max_tokens if max_tokens is not None else settings.LLM_MAX_OUTPUT_TOKENS
+    if reservation is None:
+        # No reservation from the caller: take one here, so no path skips the quotas.
+        reservation = quotas.reserve(
+            workspace=workspace,
+            user=user,
+            feature=feature,
+            messages=messages,
+            model=model,
+            max_tokens=max_tokens,
+        )
+    else:
+        # The prompt may have grown since the job was accepted (e.g. chat history): cap again.
+        quotas.check_input(messages=messages, model=model, max_tokens=max_tokens)
+    return model, max_tokens, reservation
+
+
+# --- chat -----------------------------------------------------------------------------------
+
+
+def complete(
+    *,
+    workspace: Workspace,
+    user: User | None,
+    feature: str,
+    messages: list[dict[str, str]],
+    prompt_name: str,
+    prompt_version: str = "1",
+    model: str | None = None,
+    max_tokens: int | None = None,
+    reservation: BudgetReservation | None = None,
+    job_id: uuid.UUID | None = None,
+) -> ChatResult:
+    """One chat completion, with retries and fallback; one ledger row per attempt."""
+    model, max_tokens, reservation = _prepare(
+        workspace=workspace,
+        user=user,
+        feature=feature,
+        messages=messages,
+        model=model,
+        max_tokens=max_tokens,
+        reservation=reservation,
+    )
+    ctx = _Context(workspace, user, feature, prompt_name, prompt_version, job_id)
+
+    def run(model_name: str, attempt: int, retry_of: LLMCall | None) -> ChatResult:
+        started = time.monotonic()
+        try:
+            raw = get_client().chat.completions.with_raw_response.create(
+                model=model_name,
+                messages=messages,  # type: ignore[arg-type]
+                max_tokens=max_tokens,
+            )
+            completion = raw.parse()
+        except CALL_ERRORS as exc:
+            raise _fail(
+                ctx, model=model_name, attempt=attempt, retry_of=retry_of, started=started, exc=exc
+            ) from exc
+        latency = _elapsed_ms(started)
+        choice = completion.choices[0] if completion.choices else None
+        text = (choice.message.content if choice else None) or ""
+        if completion.usage is not None:
+            input_tokens, cached, output = _usage_numbers(completion.usage)
+            estimated = False
+        else:
+            input_tokens, cached = count_message_tokens(messages), 0
+            output, estimated = count_tokens(text), True
+        cost, unknown = _cost(model_name, input_tokens, cached, output)
+        call = ctx.record(
+            model=model_name,
+            status=LLMCall.Status.INCOMPLETE if estimated else LLMCall.Status.SUCCEEDED,
+            input_tokens=input_tokens,
+            cached_tokens=cached,
+            output_tokens=output,
+            tokens_estimated=estimated,
+            latency_ms=latency,
+            cost=cost,
+            cost_unknown=unknown,
+            provider_request_id=raw.headers.get("x-request-id") or "",
+            attempt=attempt,
+            retry_of=retry_of,
+        )
+        return ChatResult(
+            text=text,
+            model=model_name,
+            input_tokens=input_tokens,
+            cached_tokens=cached,
+            output_tokens=output,
+            cost_usd=cost,
+            latency_ms=latency,
+            ttft_ms=None,
+            call_id=call.id,
+            finish_reason=choice.finish_reason if choice else None,
+            stopped=False,
+        )
+
+    try:
+        return _drive(model, run)
+    finally:
+        _settle(reservation, ctx)
+
+
+def stream(
+    *,
+    workspace: Workspace,
+    user: User | None,
+    feature: str,
+    messages: list[dict[str, str]],
+    prompt_name: str,
+    prompt_version: str = "1",
+    model: str | None = None,
+    max_tokens: int | None = None,
+    reservation: BudgetReservation | None = None,
+    job_id: uuid.UUID | None = None,
+    on_delta: Callable[[str], None],
+    should_stop: Callable[[], bool] = lambda: False,
+) -> ChatResult:
+    """A streamed completion: `on_delta(text)` per delta; `should_stop()` polled between deltas."""
+    model, max_tokens, reservation = _prepare(
+        workspace=workspace,
+        user=user,
+        feature=feature,
+        messages=messages,
+        model=model,
+        max_tokens=max_tokens,
+        reservation=reservation,
+    )
+    ctx = _Context(workspace, user, feature, prompt_name, prompt_version, job_id)
+
+    def run(model_name: str, attempt: int, retry_of: LLMCall | None) -> ChatResult:
+        started = time.monotonic()
+        request_id = ""
+        parts: list[str] = []
+        usage: Any = None
+        finish_reason: str | None = None
+        ttft: int | None = None
+        stopped = False
+        failure: Exception | None = None
+        try:
+            raw = get_client().chat.completions.with_raw_response.create(  # type: ignore[call-overload]
+                model=model_name,
+                messages=messages,
+                max_tokens=max_tokens,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+        except CALL_ERRORS as exc:
+            raise _fail(
+                ctx, model=model_name, attempt=attempt, retry_of=retry_of, started=started, exc=exc
+            ) from exc
+        request_id = raw.headers.get("x-request-id") or ""
+        chunks = raw.parse()
+        try:
+            for chunk in chunks:
+                if chunk.usage is not None:
+                    usage = chunk.usage
+                for choice in chunk.choices:
+                    content = choice.delta.content if choice.delta else None
+                    if content:
+                        if ttft is None:
+                            ttft = _elapsed_ms(started)
+                        parts.append(content)
+                        on_delta(content)
+                    if choice.finish_reason:
+                        finish_reason = choice.finish_reason
+                if should_stop():
+                    stopped = True
+                    break
+        except CALL_ERRORS as exc:
+            failure = exc
+        finally:
+            chunks.close()
+        text = "".join(parts)
+        latency = _elapsed_ms(started)
+        cut = failure is not None or (finish_reason is None and not stopped)
+        if cut and not parts:
+            # Nothing reached the caller: as good as a failed request, so it may be retried.
+            raise _fail(
+                ctx,
+                model=model_name,
+                attempt=attempt,
+                retry_of=retry_of,
+                started=started,
+                exc=failure
+                or openai.APIConnectionError(
+                    message="the stream ended before any content",
+                    request=httpx2.Request("POST", settings.LLM_BASE_URL),
+                ),
+            )
+        if usage is not None:
+            input_tokens, cached, output = _usage_numbers(usage)
+            estimated = False
+        else:
+            input_tokens, cached = count_message_tokens(messages), 0
+            output, estimated = count_tokens(text), True
+        cost, unknown = _cost(model_name, input_tokens, cached, output)
+        if stopped:
+            status = LLMCall.Status.CANCELLED
+        elif cut or estimated:
+            status = LLMCall.Status.INCOMPLETE
+        else:
+            status = LLMCall.Status.SUCCEEDED
+        error = ""
+        if cut:
+            error = redact(_classify(failure)[1] if failure else "the stream ended early")
+        call = ctx.record(
+            model=model_name,
+            status=status,
+            error=error[:2000],
+            input_tokens=input_tokens,
+            cached_tokens=cached,
+            output_tokens=output,
+            tokens_estimated=estimated,
+            latency_ms=latency,
+            ttft_ms=ttft,
+            cost=cost,
+            cost_unknown=unknown,
+            provider_request_id=request_id,
+            attempt=attempt,
+            retry_of=retry_of,
+        )
+        if cut:
+            # Deltas already reached the caller: a retry would repeat them, so stop here.
+            error_out = ProviderError(
+                "The answer was cut off before it finished. Please try again."
+            )
+            error_out.call_id = call.id
+            raise error_out
+        return ChatResult(
+            text=text,
+            model=model_name,
+            input_tokens=input_tokens,
+            cached_tokens=cached,
+            output_tokens=output,
+            cost_usd=cost,
+            latency_ms=latency,
+            ttft_ms=ttft,
+            call_id=call.id,
+            finish_reason=finish_reason,
+            stopped=stopped,
+        )
+
+    try:
+        return _drive(model, run)
+    finally:
+        _settle(reservation, ctx)
+
+
+# --- embeddings -----------------------------------------------------------------------------
+
+
+def embed(
+    *,
+    workspace: Workspace,
+    user: User | None,
+    feature: str,
+    texts: list[str],
+    model: str | None = None,
+) -> list[list[float]]:
+    """Embed texts (one request); ledgered like a chat call, with output tokens 0."""
+    model = model or settings.LLM_EMBEDDING_MODEL
+    messages = [{"role": "user", "content": text} for text in texts]
+    # Batches of chunks may be long in total; the chat input cap does not apply to them.
+    reservation = quotas.reserve(
+        workspace=workspace,
+        user=user,
+        feature=feature,
+        messages=messages,
+        model=model,
+        max_tokens=0,
+        check_size=False,
+    )
+    ctx = _Context(workspace, user, feature, "embed", "1", None)
+
+    def run(model_name: str, attempt: int, retry_of: LLMCall | None) -> list[list[float]]:
+        started = time.monotonic()
+        try:
+            raw = get_client().embeddings.with_raw_response.create(
+                model=model_name, input=texts, encoding_format="float"
+            )
+            response = raw.parse()
+        except CALL_ERRORS as exc:
+            raise _fail(
+                ctx, model=model_name, attempt=attempt, retry_of=retry_of, started=started, exc=exc
+            ) from exc
+        input_tokens = int(response.usage.prompt_tokens) if response.usage else 0
+        cost, unknown = _cost(model_name, input_tokens, 0, 0)
+        ctx.record(
+            model=model_name,
+            status=LLMCall.Status.SUCCEEDED,
+            input_tokens=input_tokens,
+            latency_ms=_elapsed_ms(started),
+            cost=cost,
+            cost_unknown=unknown,
+            provider_request_id=raw.headers.get("x-request-id") or "",
+            attempt=attempt,
+            retry_of=retry_of,
+        )
+        ordered = sorted(response.data, key=lambda item: item.index)
+        return [list(item.embedding) for item in ordered]
+
+    try:
+        # The chat fallback model is no embedding model: embeddings only retry.
+        return _drive(model, run, fallback=False)
+    finally:
+        _settle(reservation, ctx)

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(settings: Any) -> None:
+    """Retries wait milliseconds, not seconds; rate-limit counters start from zero."""
+    settings.LLM_RETRY_BACKOFF_S = 0.01
+    settings.LLM_MAX_RETRIES = 2
+    cache.clear()

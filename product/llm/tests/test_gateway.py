@@ -1,0 +1,277 @@
+"""The gateway against the dev model server, over real HTTP: one ledger row per attempt."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from product.accounts.models import User, Workspace
+from product.llm import gateway, quotas
+from product.llm.catalog import cost_usd
+from product.llm.errors import InputTooLarge, ProviderError
+from product.llm.models import BudgetReservation, LLMCall
+
+
+def user_says(text: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": text}]
+
+
+def ask(alice: User, acme: Workspace, text: str, **kwargs: Any) -> gateway.ChatResult:
+    return gateway.complete(
+        workspace=acme,
+        user=alice,
+        feature="test",
+        messages=user_says(text),
+        prompt_name="test",
+        **kwargs,
+    )
+
+
+def stream_to_list(
+    alice: User, acme: Workspace, text: str, **kwargs: Any
+) -> tuple[gateway.ChatResult, list[str]]:
+    deltas: list[str] = []
+    result = gateway.stream(
+        workspace=acme,
+        user=alice,
+        feature="test",
+        messages=user_says(text),
+        prompt_name="test",
+        on_delta=deltas.append,
+        **kwargs,
+    )
+    return result, deltas
+
+
+def test_it_completes_and_records_one_ledger_row(
+    devmodel_llm: str, alice: User, acme: Workspace
+) -> None:
+    job_id = uuid.uuid4()
+    result = ask(
+        alice, acme, "[[reply: Hello there]] [[cached: 4]]", prompt_version="3", job_id=job_id
+    )
+    assert result.text == "Hello there" and result.finish_reason == "stop"
+    call = LLMCall.objects.get()
+    assert call.id == result.call_id
+    assert call.status == LLMCall.Status.SUCCEEDED
+    assert (call.workspace, call.user, call.feature, call.model) == (
+        acme,
+        alice,
+        "test",
+        "keel-dev-small",
+    )
+    assert (call.prompt_name, call.prompt_version, call.job_id) == ("test", "3", job_id)
+    assert call.output_tokens == 2 and call.input_tokens > 4 and call.cached_tokens == 4
+    assert not call.tokens_estimated and call.attempt == 1 and call.retry_of is None
+    assert call.provider_request_id.startswith("req_")
+    assert call.cost_usd == cost_usd("keel-dev-small", call.input_tokens, 4, 2)
+    assert result.cost_usd == call.cost_usd and call.latency_ms is not None
+
+
+def test_it_always_sends_max_tokens(
+    devmodel_llm: str, settings: Any, alice: User, acme: Workspace
+) -> None:
+    settings.LLM_MAX_OUTPUT_TOKENS = 5
+    result = ask(alice, acme, "[[tokens: 50]]")
+    assert result.finish_reason == "length" and result.output_tokens <= 5
+
+
+def test_it_flags_an_unknown_price_instead_of_charging_zero(
+    devmodel_llm: str, alice: User, acme: Workspace
+) -> None:
+    result = ask(alice, acme, "[[reply: hi]]", model="mystery-model")
+    call = LLMCall.objects.get()
+    assert result.cost_usd is None and call.cost_usd is None and call.cost_unknown
+    reservation = BudgetReservation.objects.get()
+    assert reservation.status == BudgetReservation.Status.SETTLED and reservation.actual_usd is None
+
+
+def test_it_reads_usage_from_a_stream(devmodel_llm: str, alice: User, acme: Workspace) -> None:
+    result, deltas = stream_to_list(alice, acme, "[[reply: One two three]] [[ttft_ms: 50]]")
+    assert "".join(deltas) == "One two three" == result.text
+    call = LLMCall.objects.get()
+    assert call.status == LLMCall.Status.SUCCEEDED and not call.tokens_estimated
+    assert call.output_tokens == 3 and call.ttft_ms is not None and call.ttft_ms >= 50
+    assert result.ttft_ms == call.ttft_ms and not result.stopped
+
+
+def test_it_estimates_tokens_of_a_cut_stream(
+    devmodel_llm: str, alice: User, acme: Workspace
+) -> None:
+    with pytest.raises(ProviderError, match="cut off"):
+        stream_to_list(alice, acme, "[[tokens: 30]] [[cut_after: 5]]")
+    call = LLMCall.objects.get()  # deltas reached the caller: not retried
+    assert call.status == LLMCall.Status.INCOMPLETE and call.tokens_estimated
+    assert call.output_tokens == 5 and call.input_tokens > 0 and call.cost_usd is not None
+    assert BudgetReservation.objects.get().status == BudgetReservation.Status.SETTLED
+
+
+def test_it_estimates_tokens_when_a_finished_stream_sends_no_usage(
+    devmodel_llm: str, alice: User, acme: Workspace
+) -> None:
+    result, _ = stream_to_list(alice, acme, "[[tokens: 8]] [[no_usage]]")
+    call = LLMCall.objects.get()
+    assert call.tokens_estimated and call.status == LLMCall.Status.INCOMPLETE
+    assert result.output_tokens == 8 and result.finish_reason == "stop"
+
+
+def test_it_retries_a_stream_cut_cleanly_before_any_delta(
+    devmodel_llm: str, alice: User, acme: Workspace
+) -> None:
+    with pytest.raises(ProviderError):
+        stream_to_list(alice, acme, "[[tokens: 8]] [[cut_after: 0 clean]]")
+    assert LLMCall.objects.filter(status=LLMCall.Status.FAILED).count() == 3
+
+
+def test_it_stops_a_stream_when_asked(devmodel_llm: str, alice: User, acme: Workspace) -> None:
+    seen: list[str] = []
+    result = gateway.stream(
+        workspace=acme,
+        user=alice,
+        feature="test",
+        messages=user_says("[[tokens: 40]] [[delay_ms: 5]]"),
+        prompt_name="test",
+        on_delta=seen.append,
+        should_stop=lambda: len(seen) >= 3,
+    )
+    assert result.stopped and result.text == "".join(seen) and len(seen) == 3
+    call = LLMCall.objects.get()
+    assert call.status == LLMCall.Status.CANCELLED and call.tokens_estimated
+    assert call.output_tokens == result.output_tokens > 0
+
+
+def test_it_retries_honouring_retry_after(devmodel_llm: str, alice: User, acme: Workspace) -> None:
+    key = uuid.uuid4().hex
+    started = time.monotonic()
+    result = ask(
+        alice, acme, f"[[fail_times: 2 status=429 retry_after=0.3 key={key}]] [[reply: ok]]"
+    )
+    elapsed = time.monotonic() - started
+    assert result.text == "ok"
+    assert elapsed >= 0.6  # waited the provider's Retry-After twice
+    calls = list(LLMCall.objects.order_by("attempt"))
+    assert [c.status for c in calls] == ["failed", "failed", "succeeded"]
+    assert [c.attempt for c in calls] == [1, 2, 3]
+    assert calls[1].retry_of == calls[0] and calls[2].retry_of == calls[1]
+    assert "HTTP 429" in calls[0].error and calls[0].cost_usd == Decimal("0")
+
+
+def test_it_raises_provider_error_with_a_long_retry_after(
+    devmodel_llm: str, alice: User, acme: Workspace
+) -> None:
+    with pytest.raises(ProviderError) as caught:
+        ask(alice, acme, "[[error: 429 retry_after=120]]")
+    assert caught.value.retry_after == 120
+    assert LLMCall.objects.count() == 1  # not waited, not retried in-process
+    assert BudgetReservation.objects.get().status == BudgetReservation.Status.RELEASED
+
+
+def test_it_gives_up_after_the_configured_retries(
+    devmodel_llm: str, alice: User, acme: Workspace
+) -> None:
+    with pytest.raises(ProviderError) as caught:
+        ask(alice, acme, "[[error: 503]]")
+    assert caught.value.retry_after is None and "unavailable" in caught.value.user_message
+    assert LLMCall.objects.filter(status=LLMCall.Status.FAILED).count() == 3
+
+
+def test_it_falls_back_and_links_the_attempts(
+    devmodel_llm: str, settings: Any, alice: User, acme: Workspace
+) -> None:
+    settings.LLM_FALLBACK_MODEL = "keel-dev-large"
+    result = ask(alice, acme, "[[error: 503 model=keel-dev-small]] [[reply: from the big one]]")
+    assert result.text == "from the big one" and result.model == "keel-dev-large"
+    calls = list(LLMCall.objects.order_by("attempt"))
+    assert [c.model for c in calls] == ["keel-dev-small"] * 3 + ["keel-dev-large"]
+    assert calls[3].retry_of == calls[2] and calls[3].status == LLMCall.Status.SUCCEEDED
+    assert result.call_id == calls[3].id
+
+
+def test_it_does_not_retry_a_client_error(devmodel_llm: str, alice: User, acme: Workspace) -> None:
+    with pytest.raises(ProviderError) as caught:
+        ask(alice, acme, "[[expect: text that is not there]]")
+    assert "rejected" in caught.value.user_message
+    assert "does not contain" in caught.value.user_message
+    assert LLMCall.objects.count() == 1
+
+
+def test_it_times_out_and_retries(
+    devmodel_llm: str, settings: Any, alice: User, acme: Workspace
+) -> None:
+    settings.LLM_TIMEOUT_S = 0.3
+    settings.LLM_MAX_RETRIES = 1
+    started = time.monotonic()
+    with pytest.raises(ProviderError):
+        ask(alice, acme, "[[hang]]")
+    assert time.monotonic() - started < 3
+    calls = LLMCall.objects.all()
+    assert len(calls) == 2 and all("timeout" in c.error for c in calls)
+
+
+def test_it_retries_a_stream_that_failed_before_any_delta(
+    devmodel_llm: str, alice: User, acme: Workspace
+) -> None:
+    key = uuid.uuid4().hex
+    result, deltas = stream_to_list(
+        alice, acme, f"[[fail_times: 1 key={key}]] [[reply: second time]]"
+    )
+    assert "".join(deltas) == "second time" == result.text
+    assert LLMCall.objects.count() == 2
+
+
+def test_it_caps_input_before_any_call(
+    devmodel_llm: str, settings: Any, alice: User, acme: Workspace
+) -> None:
+    settings.LLM_MAX_INPUT_TOKENS = 50
+    with pytest.raises(InputTooLarge, match="too long"):
+        ask(alice, acme, "word " * 200)
+    assert not LLMCall.objects.exists() and not BudgetReservation.objects.exists()
+
+
+def test_it_redacts_secrets_from_stored_errors(
+    devmodel_llm: str, settings: Any, alice: User, acme: Workspace
+) -> None:
+    settings.LLM_API_KEY = "my-provider-secret-123"
+    settings.LLM_BASE_URL = devmodel_llm
+    with pytest.raises(ProviderError) as caught:
+        ask(
+            alice,
+            acme,
+            "[[error: 400 message=bad-key-sk-abcdef1234567890-and-keel_live_abcd1234_secret-and-my-provider-secret-123]]",
+        )
+    stored = LLMCall.objects.get().error
+    for secret in ["sk-abcdef1234567890", "keel_live_abcd1234_secret", "my-provider-secret-123"]:
+        assert secret not in stored and secret not in caught.value.user_message
+    assert "[redacted]" in stored
+    assert gateway.redact("Authorization: Bearer abc.def") == "Authorization: [redacted]"
+
+
+def test_it_settles_the_callers_reservation(
+    devmodel_llm: str, alice: User, acme: Workspace
+) -> None:
+    reservation = quotas.reserve(
+        workspace=acme, user=alice, feature="test", messages=user_says("hi")
+    )
+    result = ask(alice, acme, "[[reply: hi]]", reservation=reservation)
+    reservation.refresh_from_db()
+    assert reservation.status == BudgetReservation.Status.SETTLED
+    assert reservation.actual_usd == result.cost_usd
+    assert BudgetReservation.objects.count() == 1
+
+
+def test_it_embeds_texts_and_records_the_call(
+    devmodel_llm: str, alice: User, acme: Workspace
+) -> None:
+    vectors = gateway.embed(
+        workspace=acme, user=alice, feature="search", texts=["the cat", "a dog"]
+    )
+    assert len(vectors) == 2 and len(vectors[0]) == 256
+    again = gateway.embed(workspace=acme, user=alice, feature="search", texts=["the cat"])
+    assert again[0] == pytest.approx(vectors[0])
+    call = LLMCall.objects.filter(feature="search").first()
+    assert call is not None and call.model == "keel-dev-embed" and call.input_tokens > 0
+    assert call.cost_usd is not None and not call.cost_unknown

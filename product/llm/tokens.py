@@ -1,0 +1,35 @@
+"""Local token counting (o200k_base via bpe-openai, which ships its data: no download).
+
+Used only to estimate (budget reservations, cut streams) and to cap input before a call; bills come
+from the provider's reported usage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from typing import Any
+
+from bpe_openai import get_encoding
+
+# OpenAI's documented framing: ~3 tokens per message and 3 to prime the assistant's reply.
+TOKENS_PER_MESSAGE = 3
+TOKENS_REPLY_PRIMING = 3
+
+
+@lru_cache(maxsize=1)
+def _encoding() -> Any:
+    return get_encoding("o200k_base")
+
+
+def count_tokens(text: str) -> int:
+    return len(_encoding().encode_ordinary(text))
+
+
+def count_message_tokens(messages: Iterable[Mapping[str, Any]]) -> int:
+    total = TOKENS_REPLY_PRIMING
+    for message in messages:
+        total += TOKENS_PER_MESSAGE
+        total += count_tokens(str(message.get("content") or ""))
+        total += count_tokens(str(message.get("role") or ""))
+    return total
