@@ -61,6 +61,15 @@ test: lint typecheck pytest e2e ## Everything CI runs.
 bench: .venv/.synced ## Benchmarks; each prints one JSON line last.
 	@for b in bench/*.py; do echo "== $$b"; $(TEST_ENV) $(RUN) python $$b || exit 1; done
 
+.PHONY: schema
+schema: .venv/.synced ## Rewrite openapi.json from the live API (commit the diff).
+	DEBUG=true $(RUN) python manage.py export_openapi_schema --api product.api.api --indent 2 --sorted --output openapi.json
+	@echo >> openapi.json
+
+.PHONY: client
+client: .venv/.synced ## Regenerate the typed Python client in clients/python/ from openapi.json.
+	$(RUN) openapi-python-client generate --path openapi.json --output-path clients/python --config clients/openapi-python-client.yaml --meta uv --overwrite
+
 .PHONY: fmt
 fmt: .venv/.synced ## Fix what ruff can fix.
 	$(RUN) ruff check --fix .

@@ -189,7 +189,8 @@ class KeelAPI(NinjaAPI):
                     documented.update(IDEMPOTENT_ERROR_RESPONSES)
                 responses = operation.setdefault("responses", {})
                 for status, description in sorted(documented.items()):
-                    responses.setdefault(status, {"description": description, **ref})
+                    if status not in responses and int(status) not in responses:
+                        responses[int(status)] = {"description": description, **ref}
         return schema
 
 

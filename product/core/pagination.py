@@ -96,16 +96,21 @@ def next_url(request: HttpRequest, cursor: str | None) -> str | None:
     return parse.urlunsplit((scheme, netloc, path, parse.urlencode(params), fragment))
 
 
+class CursorParams(Schema):
+    """The query parameters every paginated list accepts."""
+
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page (1-100).")
+    cursor: str | None = Field(
+        None,
+        max_length=200,
+        description="Opaque position from a previous page's `next` URL.",
+    )
+
+
 class CursorPagination(AsyncPaginationBase):
     """ninja's pagination protocol with Keel's keyset cursor (see the module docstring)."""
 
-    class Input(Schema):
-        limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page (1-100).")
-        cursor: str | None = Field(
-            None,
-            max_length=200,
-            description="Opaque position from a previous page's `next` URL.",
-        )
+    Input = CursorParams
 
     class Output(Schema):
         items: list[Any]
@@ -116,13 +121,13 @@ class CursorPagination(AsyncPaginationBase):
     items_attribute = "items"
 
     def paginate_queryset(
-        self, queryset: QuerySet[Any], pagination: Input, request: HttpRequest, **params: Any
+        self, queryset: QuerySet[Any], pagination: CursorParams, request: HttpRequest, **params: Any
     ) -> dict[str, Any]:
         items, cursor = page_after(queryset, cursor=pagination.cursor, limit=pagination.limit)
         return {"items": items, "next": next_url(request, cursor)}
 
     async def apaginate_queryset(
-        self, queryset: QuerySet[Any], pagination: Input, request: HttpRequest, **params: Any
+        self, queryset: QuerySet[Any], pagination: CursorParams, request: HttpRequest, **params: Any
     ) -> dict[str, Any]:
         items, cursor = await apage_after(
             queryset, cursor=pagination.cursor, limit=pagination.limit

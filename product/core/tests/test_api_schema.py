@@ -1,0 +1,62 @@
+"""The committed openapi.json is the API's contract: any change to the API is a visible diff.
+
+After changing a route, run `make schema` (and `make client`) and commit the result.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from ninja.responses import NinjaJSONEncoder
+
+from product.api import api
+
+COMMITTED = Path(settings.BASE_DIR) / "openapi.json"
+
+
+def live_schema() -> Any:
+    return json.loads(json.dumps(api.get_openapi_schema(), cls=NinjaJSONEncoder))
+
+
+def _lines(schema: Any) -> list[str]:
+    return json.dumps(schema, indent=2, sort_keys=True).splitlines()
+
+
+def test_it_matches_the_committed_schema() -> None:
+    committed = json.loads(COMMITTED.read_text())
+    live = live_schema()
+    if committed != live:
+        diff = "\n".join(
+            difflib.unified_diff(
+                _lines(committed), _lines(live), "openapi.json (committed)", "live API", lineterm=""
+            )
+        )
+        raise AssertionError(
+            "The API changed but openapi.json did not. Run `make schema client` and commit.\n"
+            + diff
+        )
+
+
+def test_it_gives_every_operation_a_unique_id_summary_and_tag() -> None:
+    operations = [
+        (method, path, operation)
+        for path, item in live_schema()["paths"].items()
+        for method, operation in item.items()
+    ]
+    ids = Counter(operation["operationId"] for _, _, operation in operations)
+    assert [name for name, count in ids.items() if count > 1] == []
+    for method, path, operation in operations:
+        assert operation.get("summary"), (method, path)
+        assert operation.get("tags"), (method, path)
+
+
+def test_it_serves_the_schema_at_the_versioned_url(client: Any) -> None:
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert response.json()["info"]["title"] == "Keel API"
+    assert response.json()["paths"] == live_schema()["paths"]
