@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from product.api import api, docs_redirect
+from product.chat.views import api_message_stream
 
 urlpatterns = [
     path("", include("product.core.urls")),
@@ -9,6 +10,9 @@ urlpatterns = [
     path("workspaces/", include("product.accounts.urls")),
     path("keys/", include("product.apikeys.urls")),
     path("api/docs", docs_redirect, name="api-docs"),
+    path("chat/", include("product.chat.urls")),
+    # SSE streams from a plain async view (ninja routes do not stream); before the API include.
+    path("api/v1/messages/<uuid:pk>/stream", api_message_stream, name="api-message-stream"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,73 @@
+"""Reads for chat. `get_conversation_for_user` and `get_message_for_user` are the only doors.
+
+Both raise Http404 for anything outside the person's workspaces (and, for an API key, outside the
+key's workspace), so a caller cannot leak whether an id exists.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from product.accounts.models import User, Workspace
+from product.chat.models import Conversation, Message
+
+
+def _member_workspaces(user: User) -> QuerySet[Workspace]:
+    return Workspace.objects.filter(memberships__user=user)
+
+
+def get_conversation_for_user(
+    user: User, conversation_id: uuid.UUID | str, *, workspace: Workspace | None = None
+) -> Conversation:
+    found = Conversation.objects.select_related("workspace").filter(
+        pk=_valid_id(conversation_id), workspace__in=_member_workspaces(user)
+    )
+    if workspace is not None:
+        found = found.filter(workspace=workspace)
+    conversation = found.first()
+    if conversation is None:
+        raise Http404("No such conversation.")
+    return conversation
+
+
+def get_message_for_user(
+    user: User, message_id: uuid.UUID | str, *, workspace: Workspace | None = None
+) -> Message:
+    found = Message.objects.select_related("conversation__workspace").filter(
+        pk=_valid_id(message_id), conversation__workspace__in=_member_workspaces(user)
+    )
+    if workspace is not None:
+        found = found.filter(conversation__workspace=workspace)
+    message = found.first()
+    if message is None:
+        raise Http404("No such message.")
+    return message
+
+
+def _valid_id(value: uuid.UUID | str) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError as exc:
+        raise Http404("Not found.") from exc
+
+
+def conversations_for_workspace(workspace: Workspace, *, query: str = "") -> QuerySet[Conversation]:
+    """The history sidebar: newest activity first; `query` matches titles and message text."""
+    found = Conversation.objects.filter(workspace=workspace)
+    query = query.strip()
+    if query:
+        found = found.filter(
+            Q(title__icontains=query) | Q(messages__text__icontains=query)
+        ).distinct()
+    return found.order_by("-last_message_at", "-created_at")
+
+
+def messages_for_conversation(conversation: Conversation) -> QuerySet[Message]:
+    return conversation.messages.order_by("position")
+
+
+def latest_conversation(workspace: Workspace) -> Conversation | None:
+    return conversations_for_workspace(workspace).first()

@@ -1,0 +1,590 @@
+"""Writes for chat: conversations, messages, and the replies the worker streams.
+
+Every assistant reply runs as a durable job of kind "chat.reply" (product.jobs), so claim-once,
+heartbeats, the reaper, cancel and retries come from one place. Budget is reserved *before* any row
+is written: over quota, nothing is created and no model is called. The reply's job appends each
+delta to the message's stream (product.chat.streams) and persists the text every ~250 ms; the last
+write is the `end` entry, after the final text is in the database, so a reader that sees `end` can
+serve the finished message from the database.
+
+A message is finished exactly once: every path that ends one (the job, a stop before the job ran,
+a job the reaper gave up on) goes through `_finish`, a conditional UPDATE; only the winner appends
+the `end` entry.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from product.accounts.models import User, Workspace
+from product.chat import streams
+from product.chat.models import Conversation, Message
+from product.jobs import services as job_services
+from product.jobs.models import Job
+from product.jobs.registry import release_connection
+from product.llm import gateway, quotas
+from product.llm.errors import CallCancelled, LLMError, QuotaExceeded
+
+if TYPE_CHECKING:
+    from product.jobs.registry import JobContext
+    from product.llm.models import BudgetReservation
+
+logger = logging.getLogger(__name__)
+
+REPLY_KIND = "chat.reply"
+TITLE_KIND = "chat.title"
+FEATURE = "chat"
+PERSIST_EVERY_S = 0.25
+MAX_MESSAGE_CHARS = 32000
+MAX_TITLE_CHARS = 80
+TITLE_MAX_TOKENS = 24
+SYSTEM_PROMPT = (
+    "You are Keel's assistant: helpful, precise and brief. Answer in Markdown when it helps."
+)
+TITLE_PROMPT = (
+    "Write a short title (at most six words) for a conversation that starts with the user's "
+    "message below. Reply with the title only, no quotes."
+)
+# Dev-model markers ([[reply: ...]]) script the model; they are not what the user talks about.
+_MARKER = re.compile(r"\[\[[^\]]*\]\]")
+
+
+class ChatError(Exception):
+    """A request the chat cannot honour now; `message` is shown to the person as is."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# --- Conversations ---------------------------------------------------------------------------
+
+
+def start_conversation(*, workspace: Workspace, user: User, title: str = "") -> Conversation:
+    return Conversation.objects.create(
+        workspace=workspace,
+        created_by=user,
+        title=title.strip()[:MAX_TITLE_CHARS],
+        title_generated=bool(title.strip()),
+        last_message_at=timezone.now(),
+    )
+
+
+def rename_conversation(*, conversation: Conversation, title: str) -> Conversation:
+    title = title.strip()[:MAX_TITLE_CHARS]
+    if not title:
+        raise ChatError("blank_title", "A title cannot be blank.")
+    conversation.title = title
+    # A person's title wins: a late title job must not overwrite it.
+    conversation.title_generated = True
+    conversation.save(update_fields=["title", "title_generated", "updated_at"])
+    return conversation
+
+
+def delete_conversation(*, conversation: Conversation, user: User) -> None:
+    """Stop what is still running (no charge for replies nobody can see), then delete."""
+    for reply in conversation.messages.filter(
+        role=Message.Role.ASSISTANT, status__in=[Message.Status.QUEUED, Message.Status.STREAMING]
+    ):
+        stop_reply(message=reply, user=user)
+    backend = streams.get_backend()
+    for message_id in conversation.messages.values_list("id", flat=True):
+        backend.clear(message_id)
+    conversation.delete()
+
+
+# --- Messages --------------------------------------------------------------------------------
+
+
+def _clean_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ChatError("blank_message", "Write a message first.")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise ChatError(
+            "message_too_long", f"A message can be at most {MAX_MESSAGE_CHARS} characters long."
+        )
+    return text
+
+
+def _ensure_idle(conversation: Conversation) -> None:
+    busy = conversation.messages.filter(
+        role=Message.Role.ASSISTANT, status__in=[Message.Status.QUEUED, Message.Status.STREAMING]
+    ).exists()
+    if busy:
+        raise ChatError(
+            "reply_in_progress", "Wait for the current reply to finish (or stop it) first."
+        )
+
+
+def _next_position(conversation: Conversation) -> int:
+    top = conversation.messages.aggregate(top=Max("position"))["top"]
+    return 0 if top is None else top + 1
+
+
+def prompt_messages(*, conversation: Conversation, before: int) -> list[dict[str, str]]:
+    """The model's view of the conversation: what came before the reply at position `before`."""
+    prompt = [{"role": "system", "content": SYSTEM_PROMPT}]
+    for message in conversation.messages.filter(position__lt=before).order_by("position"):
+        if message.is_user:
+            prompt.append({"role": "user", "content": message.text})
+        elif message.status in (Message.Status.DONE, Message.Status.STOPPED) and message.text:
+            prompt.append({"role": "assistant", "content": message.text})
+    return prompt
+
+
+def _reserve(*, conversation: Conversation, user: User, messages: list[dict[str, str]]) -> Any:
+    return quotas.reserve(
+        workspace=conversation.workspace,
+        user=user,
+        feature=FEATURE,
+        messages=messages,
+        model=settings.LLM_MODEL,
+        max_tokens=settings.LLM_MAX_OUTPUT_TOKENS,
+    )
+
+
+def _queue_reply(
+    *, conversation: Conversation, user: User, position: int, reservation: BudgetReservation
+) -> Message:
+    reply = Message.objects.create(
+        conversation=conversation,
+        position=position,
+        role=Message.Role.ASSISTANT,
+        status=Message.Status.QUEUED,
+        model=settings.LLM_MODEL,
+    )
+    job = job_services.submit_job(
+        workspace=conversation.workspace,
+        user=user,
+        kind=REPLY_KIND,
+        input={"message_id": str(reply.pk), "reservation_id": str(reservation.pk)},
+        reservation=reservation,
+    )
+    reply.job_id = job.pk
+    reply.save(update_fields=["job_id"])
+    return reply
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """What a send returns: the person's message and the reply that is on its way."""
+
+    user_message: Message
+    reply: Message
+
+
+@transaction.atomic
+def send_message(*, conversation: Conversation, author: User, text: str) -> Exchange:
+    """Post a user message and queue the assistant's reply.
+
+    Raises ChatError (blank, too long, a reply still running) or QuotaExceeded: in both cases
+    nothing is written, so the caller keeps the text in the form.
+    """
+    text = _clean_text(text)
+    # Serialise sends per conversation: two tabs pressing Send at once get one reply each in turn.
+    Conversation.objects.select_for_update().filter(pk=conversation.pk).first()
+    _ensure_idle(conversation)
+    position = _next_position(conversation)
+    prompt = [*prompt_messages(conversation=conversation, before=position)]
+    prompt.append({"role": "user", "content": text})
+    reservation = _reserve(conversation=conversation, user=author, messages=prompt)
+    user_message = Message.objects.create(
+        conversation=conversation,
+        position=position,
+        role=Message.Role.USER,
+        author=author,
+        text=text,
+        status=Message.Status.DONE,
+    )
+    reply = _queue_reply(
+        conversation=conversation, user=author, position=position + 1, reservation=reservation
+    )
+    fields = ["last_message_at", "updated_at"]
+    conversation.last_message_at = timezone.now()
+    if not conversation.title:
+        # A provisional title until the title job answers.
+        conversation.title = _provisional_title(text)
+        fields.append("title")
+    conversation.save(update_fields=fields)
+    return Exchange(user_message=user_message, reply=reply)
+
+
+def _last_messages(conversation: Conversation) -> tuple[Message | None, Message | None]:
+    """The last user message and the assistant reply after it (either may be missing)."""
+    last = list(conversation.messages.order_by("-position")[:2])
+    reply = next((m for m in last if not m.is_user), None)
+    if reply is not None and last[0] is not reply:
+        reply = None
+    user_message = next((m for m in last if m.is_user), None)
+    return user_message, reply
+
+
+@transaction.atomic
+def regenerate_reply(*, message: Message, user: User) -> Message:
+    """Replace the last reply (finished, stopped or failed: the retry button) with a new one."""
+    conversation = message.conversation
+    Conversation.objects.select_for_update().filter(pk=conversation.pk).first()
+    message.refresh_from_db()
+    _user_message, reply = _last_messages(conversation)
+    if message.is_user or reply is None or reply.pk != message.pk:
+        raise ChatError("not_last_reply", "Only the last reply can be regenerated.")
+    if not message.is_finished:
+        raise ChatError("reply_in_progress", "Stop the reply before regenerating it.")
+    prompt = prompt_messages(conversation=conversation, before=message.position)
+    reservation = _reserve(conversation=conversation, user=user, messages=prompt)
+    position = message.position
+    streams.get_backend().clear(message.pk)
+    message.delete()
+    reply = _queue_reply(
+        conversation=conversation, user=user, position=position, reservation=reservation
+    )
+    conversation.last_message_at = timezone.now()
+    conversation.save(update_fields=["last_message_at", "updated_at"])
+    return reply
+
+
+@transaction.atomic
+def edit_last_user_message(*, message: Message, user: User, text: str) -> Exchange:
+    """Change the last user message and get a new reply to it (the old reply is replaced)."""
+    conversation = message.conversation
+    Conversation.objects.select_for_update().filter(pk=conversation.pk).first()
+    text = _clean_text(text)
+    user_message, reply = _last_messages(conversation)
+    if user_message is None or user_message.pk != message.pk:
+        raise ChatError("not_last_message", "Only your last message can be edited.")
+    if reply is not None and not reply.is_finished:
+        raise ChatError("reply_in_progress", "Stop the reply before editing your message.")
+    prompt = prompt_messages(conversation=conversation, before=message.position)
+    prompt.append({"role": "user", "content": text})
+    reservation = _reserve(conversation=conversation, user=user, messages=prompt)
+    user_message.text = text
+    user_message.save(update_fields=["text", "updated_at"])
+    if reply is not None:
+        streams.get_backend().clear(reply.pk)
+        reply.delete()
+    new_reply = _queue_reply(
+        conversation=conversation, user=user, position=message.position + 1, reservation=reservation
+    )
+    conversation.last_message_at = timezone.now()
+    conversation.save(update_fields=["last_message_at", "updated_at"])
+    return Exchange(user_message=user_message, reply=new_reply)
+
+
+def stop_reply(*, message: Message, user: User) -> Message:
+    """Ask a reply to stop: its partial text is kept and it ends as `stopped`."""
+    if message.is_user:
+        raise ChatError("not_a_reply", "Only a reply can be stopped.")
+    if message.is_finished:
+        return message
+    Message.objects.filter(pk=message.pk).update(stop_requested=True)
+    job = Job.objects.filter(pk=message.job_id).first() if message.job_id else None
+    if job is not None:
+        job = job_services.cancel_job(job=job, user=user)
+    if job is None or job.status == Job.Status.CANCELLED:
+        # The job never started (or is gone): nobody else will finish the message, or charge.
+        _finish(message.pk, Message.Status.STOPPED)
+        if job is not None:
+            _release_unused(job)
+    message.refresh_from_db()
+    return message
+
+
+def _job_reservation(job: Job) -> BudgetReservation | None:
+    """The budget held for a job: on the job row when it has one, else named in its input."""
+    from product.llm.models import BudgetReservation
+
+    found: BudgetReservation | None = getattr(job, "reservation", None)
+    if found is None and job.input.get("reservation_id"):
+        found = BudgetReservation.objects.filter(pk=job.input["reservation_id"]).first()
+    return found
+
+
+def _release_unused(job: Job) -> None:
+    reservation = _job_reservation(job)
+    if reservation is not None and reservation.status == reservation.Status.RESERVED:
+        quotas.release(reservation)
+
+
+# --- Finishing a reply -----------------------------------------------------------------------
+
+
+def _finish(message_id: uuid.UUID, status: str, **fields: Any) -> bool:
+    """End a reply once; the winner appends the stream's `end` entry (after the database write)."""
+    done = Message.objects.filter(
+        pk=message_id, status__in=[Message.Status.QUEUED, Message.Status.STREAMING]
+    ).update(status=status, finished_at=timezone.now(), **fields)
+    if done:
+        backend = streams.get_backend()
+        backend.append(message_id, streams.END, json.dumps({"status": status}))
+        backend.expire(message_id)
+    return bool(done)
+
+
+def reconcile_reply(*, message: Message) -> Message:
+    """A reply whose job ended without finishing it (the reaper gave up, a crash): say so.
+
+    Readers call this when a reply has been quiet for a while, so it never stays "streaming".
+    """
+    if message.is_finished or message.is_user or message.job_id is None:
+        return message
+    job = Job.objects.filter(pk=message.job_id).first()
+    if job is None:
+        _finish(
+            message.pk,
+            Message.Status.FAILED,
+            error_code="job_lost",
+            error_message="This reply was interrupted. Retry it.",
+        )
+    elif job.status == Job.Status.CANCELLED:
+        _finish(message.pk, Message.Status.STOPPED)
+    elif job.status in (Job.Status.FAILED, Job.Status.SUCCEEDED):
+        _finish(
+            message.pk,
+            Message.Status.FAILED,
+            error_code=job.error_code or "interrupted",
+            error_message=job.error_message or "This reply was interrupted. Retry it.",
+        )
+    message.refresh_from_db()
+    return message
+
+
+class _ReplyWriter:
+    """Collects deltas from the gateway: one stream entry each, the text persisted every 250 ms."""
+
+    def __init__(self, message: Message) -> None:
+        self.message_id = message.pk
+        self.backend = streams.get_backend()
+        self.text = ""
+        self.cursor = ""
+        self._persisted_at = time.monotonic()
+        self._dirty = False
+
+    def on_delta(self, delta: str) -> None:
+        if not delta:
+            return
+        self.cursor = self.backend.append(self.message_id, streams.DELTA, delta)
+        self.text += delta
+        self._dirty = True
+        if time.monotonic() - self._persisted_at >= PERSIST_EVERY_S:
+            self.persist()
+
+    def persist(self) -> None:
+        if self._dirty:
+            Message.objects.filter(pk=self.message_id).update(
+                text=self.text, stream_cursor=self.cursor
+            )
+            release_connection()
+        self._dirty = False
+        self._persisted_at = time.monotonic()
+
+
+def run_reply(ctx: JobContext) -> dict[str, Any]:
+    """The "chat.reply" job: stream the model's answer into the message."""
+    message_id = ctx.job.input.get("message_id")
+    message = (
+        Message.objects.select_related("conversation__workspace").filter(pk=message_id).first()
+    )
+    if message is None or message.is_finished:
+        _release_unused(ctx.job)
+        return {"skipped": True}
+    if message.stop_requested:
+        _finish(message.pk, Message.Status.STOPPED)
+        _release_unused(ctx.job)
+        return {"stopped": True, "text": ""}
+    backend = streams.get_backend()
+    if message.status == Message.Status.STREAMING or message.text or message.stream_cursor:
+        # An earlier attempt died mid-reply (the reaper re-ran the job): readers start over.
+        backend.append(message.pk, streams.RESET)
+    Message.objects.filter(pk=message.pk).update(
+        status=Message.Status.STREAMING, text="", stream_cursor="", error_code="", error_message=""
+    )
+    conversation = message.conversation
+    prompt = prompt_messages(conversation=conversation, before=message.position)
+    author = ctx.job.created_by
+    writer = _ReplyWriter(message)
+    release_connection()
+    try:
+        result = gateway.stream(
+            workspace=conversation.workspace,
+            user=author,
+            feature=FEATURE,
+            messages=prompt,
+            prompt_name="chat.reply",
+            model=message.model or None,
+            reservation=_job_reservation(ctx.job),
+            job_id=message.pk,
+            on_delta=writer.on_delta,
+            should_stop=ctx.is_cancelled,
+        )
+    except CallCancelled:
+        writer.persist()
+        _finish(message.pk, Message.Status.STOPPED, text=writer.text, stream_cursor=writer.cursor)
+        raise
+    except LLMError as exc:
+        writer.persist()
+        _finish(
+            message.pk,
+            Message.Status.FAILED,
+            text=writer.text,
+            stream_cursor=writer.cursor,
+            error_code=exc.code,
+            error_message=exc.user_message,
+        )
+        raise
+    except Exception:
+        writer.persist()
+        _finish(
+            message.pk,
+            Message.Status.FAILED,
+            text=writer.text,
+            stream_cursor=writer.cursor,
+            error_code="internal_error",
+            error_message="Something went wrong on our side. Retry the reply.",
+        )
+        raise
+    status = Message.Status.STOPPED if result.stopped else Message.Status.DONE
+    # The gateway's text is authoritative (it is what it billed); deltas add up to it.
+    text = result.text if result.text else writer.text
+    _finish(
+        message.pk,
+        status,
+        text=text,
+        stream_cursor=writer.cursor,
+        model=result.model,
+        input_tokens=result.input_tokens,
+        output_tokens=result.output_tokens,
+        cost_usd=result.cost_usd,
+        latency_ms=result.latency_ms,
+        ttft_ms=result.ttft_ms,
+        llm_call_id=result.call_id,
+    )
+    if not conversation.title_generated:
+        submit_title(conversation=conversation, user=author)
+    release_connection()
+    return {"message_id": str(message.pk), "status": status, "chars": len(text)}
+
+
+# --- Titles ----------------------------------------------------------------------------------
+
+
+def _provisional_title(text: str) -> str:
+    plain = " ".join(_MARKER.sub(" ", text).split())
+    if not plain:
+        return "New conversation"
+    if len(plain) <= 60:
+        return plain
+    return plain[:57].rsplit(" ", 1)[0] + "…"
+
+
+def _clean_title(text: str) -> str:
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return first.strip().strip("#*_`\"' ").strip()[:MAX_TITLE_CHARS]
+
+
+@transaction.atomic
+def submit_title(*, conversation: Conversation, user: User | None) -> Job | None:
+    """Queue the small title job once per conversation (several replies may finish first)."""
+    locked = (
+        Conversation.objects.select_for_update()
+        .filter(pk=conversation.pk, title_generated=False, title_job_id__isnull=True)
+        .first()
+    )
+    if locked is None or user is None:
+        return None
+    first = locked.messages.filter(role=Message.Role.USER).order_by("position").first()
+    if first is None:
+        return None
+    prompt = _title_prompt(first.text)
+    try:
+        reservation = quotas.reserve(
+            workspace=locked.workspace,
+            user=user,
+            feature="chat.title",
+            messages=prompt,
+            model=settings.LLM_MODEL,
+            max_tokens=TITLE_MAX_TOKENS,
+        )
+    except LLMError:
+        # No budget for a title: the provisional one (from the first message) stays.
+        return None
+    job = job_services.submit_job(
+        workspace=locked.workspace,
+        user=user,
+        kind=TITLE_KIND,
+        input={"conversation_id": str(locked.pk), "reservation_id": str(reservation.pk)},
+        reservation=reservation,
+    )
+    Conversation.objects.filter(pk=locked.pk).update(title_job_id=job.pk)
+    return job
+
+
+def _title_prompt(first_message: str) -> list[dict[str, str]]:
+    plain = " ".join(_MARKER.sub(" ", first_message).split())[:2000] or "Hello"
+    return [{"role": "system", "content": TITLE_PROMPT}, {"role": "user", "content": plain}]
+
+
+def run_title(ctx: JobContext) -> dict[str, Any]:
+    """The "chat.title" job: ask the model for a short title and store it."""
+    conversation = (
+        Conversation.objects.select_related("workspace")
+        .filter(pk=ctx.job.input.get("conversation_id"))
+        .first()
+    )
+    first = (
+        conversation.messages.filter(role=Message.Role.USER).order_by("position").first()
+        if conversation is not None
+        else None
+    )
+    if conversation is None or first is None:
+        _release_unused(ctx.job)
+        return {"skipped": True}
+    release_connection()
+    result = gateway.complete(
+        workspace=conversation.workspace,
+        user=ctx.job.created_by,
+        feature="chat.title",
+        messages=_title_prompt(first.text),
+        prompt_name="chat.title",
+        max_tokens=TITLE_MAX_TOKENS,
+        reservation=_job_reservation(ctx.job),
+        job_id=ctx.job.pk,
+    )
+    title = _clean_title(result.text)
+    if title:
+        # A person may have renamed it meanwhile (title_generated = True): theirs wins.
+        Conversation.objects.filter(pk=conversation.pk, title_generated=False).update(
+            title=title, title_generated=True
+        )
+    release_connection()
+    return {"title": title}
+
+
+__all__ = [
+    "ChatError",
+    "Exchange",
+    "QuotaExceeded",
+    "delete_conversation",
+    "edit_last_user_message",
+    "reconcile_reply",
+    "regenerate_reply",
+    "rename_conversation",
+    "run_reply",
+    "run_title",
+    "send_message",
+    "start_conversation",
+    "stop_reply",
+    "submit_title",
+]

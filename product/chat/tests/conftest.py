@@ -1,0 +1,47 @@
+"""Chat test helpers: run a reply's job in-process, the way a worker would."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings as django_settings
+
+from product.accounts.models import User, Workspace
+from product.chat import services, streams
+from product.chat.models import Conversation, Message
+from product.jobs import services as job_services
+
+# Redis Streams where the suite has Redis (CI always does); the database backend everywhere.
+BACKENDS = ["redis", "database"] if django_settings.REDIS_URL else ["database"]
+
+
+@pytest.fixture(params=BACKENDS)
+def stream_backend(request: pytest.FixtureRequest, settings: object) -> Iterator[str]:
+    """Run the test on each stream backend."""
+    if request.param == "database":
+        settings.REDIS_URL = ""  # type: ignore[attr-defined]
+    yield request.param
+
+
+@pytest.fixture
+def conversation(alice: User, acme: Workspace) -> Conversation:
+    return services.start_conversation(workspace=acme, user=alice)
+
+
+def run_reply(reply: Message) -> Message:
+    """Run the reply's job now (a worker would, after the commit)."""
+    reply.refresh_from_db()
+    assert reply.job_id is not None
+    job_services.run_job(reply.job_id)
+    reply.refresh_from_db()
+    return reply
+
+
+def send(conversation: Conversation, user: User, text: str) -> services.Exchange:
+    return services.send_message(conversation=conversation, author=user, text=text)
+
+
+def stream_text(reply: Message) -> str:
+    entries = streams.get_backend().read(reply.pk)
+    return "".join(e.data for e in entries if e.kind == streams.DELTA)

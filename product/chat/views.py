@@ -1,0 +1,319 @@
+"""The chat pages (htmx) and the SSE endpoints for a reply's tokens.
+
+Pages are typed function views over services and selectors. The stream views are async (ASGI): a
+reply's SSE connection holds no thread while it waits on Redis.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from product.accounts.models import User
+from product.accounts.selectors import get_current_workspace
+from product.chat import selectors, services, sse
+from product.chat.models import Conversation, Message
+from product.chat.schemas import MessageOut
+from product.core.api import WorkspaceSessionAuth, authenticate_api_key, error_body
+from product.core.http import AuthenticatedHttpRequest
+from product.jobs.models import Job
+from product.llm.errors import LLMError
+
+TEMPLATE = "chat/conversation_detail.html"
+
+
+def _partial_request(request: AuthenticatedHttpRequest) -> bool:
+    """An htmx request for a fragment (a boosted navigation wants the whole page)."""
+    return bool(request.htmx) and not request.htmx.boosted
+
+
+def _title_pending(conversation: Conversation) -> bool:
+    if conversation.title_generated:
+        return False
+    if conversation.title_job_id is None:
+        # Not asked yet: the first reply is still running.
+        return conversation.messages.exists()
+    job = Job.objects.filter(pk=conversation.title_job_id).only("status").first()
+    return job is not None and not job.is_finished
+
+
+def _page_context(
+    request: AuthenticatedHttpRequest, conversation: Conversation | None, **extra: Any
+) -> dict[str, Any]:
+    workspace = conversation.workspace if conversation else get_current_workspace(request)
+    query = request.GET.get("q", "").strip()
+    context: dict[str, Any] = {
+        "conversation": conversation,
+        "conversations": selectors.conversations_for_workspace(workspace, query=query)[:50],
+        "query": query,
+        "title_pending": bool(conversation and _title_pending(conversation)),
+        "text": "",
+        "error": "",
+    }
+    if conversation is not None:
+        history = list(selectors.messages_for_conversation(conversation))
+        if history and not history[-1].is_finished:
+            history[-1] = services.reconcile_reply(message=history[-1])
+        context.update(_message_context(history))
+    context.update(extra)
+    return context
+
+
+def _message_context(history: list[Message]) -> dict[str, Any]:
+    last = history[-1] if history else None
+    last_user = next((m for m in reversed(history) if m.is_user), None)
+    streaming = last is not None and not last.is_user and not last.is_finished
+    return {
+        "history": history,
+        "last_message": last,
+        "last_user_message": last_user,
+        "streaming": streaming,
+    }
+
+
+def message_html(request: HttpRequest, message: Message) -> str:
+    return render_to_string(
+        "chat/_message.html",
+        {"message": message, "last_message": message, "streaming": False},
+        request=request,
+    )
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def conversation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """/chat/: the newest conversation, or the empty state; with ?q= the search results."""
+    workspace = get_current_workspace(request)
+    fragment = request.GET.get("fragment")
+    if fragment == "history":
+        current = request.GET.get("current")
+        conversation = (
+            selectors.get_conversation_for_user(request.user, current) if current else None
+        )
+        context = _page_context(request, conversation)
+        context["conversation"] = conversation
+        return render(request, TEMPLATE + "#history", context)
+    if "q" not in request.GET:
+        latest = selectors.latest_conversation(workspace)
+        if latest is not None:
+            return redirect("chat:conversation-detail", pk=latest.pk)
+    return render(request, TEMPLATE, _page_context(request, None))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def conversation_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, TEMPLATE, _page_context(request, None))
+    workspace = get_current_workspace(request)
+    text = request.POST.get("text", "")
+    try:
+        with _atomic():
+            conversation = services.start_conversation(workspace=workspace, user=request.user)
+            services.send_message(conversation=conversation, author=request.user, text=text)
+    except (services.ChatError, LLMError) as exc:
+        return render(
+            request,
+            TEMPLATE,
+            _page_context(request, None, text=text, error=_error_text(exc)),
+            status=200 if request.htmx else 422,
+        )
+    return redirect("chat:conversation-detail", pk=conversation.pk)
+
+
+def _atomic() -> Any:
+    from django.db import transaction
+
+    # A failed first send (over quota) must not leave an empty conversation behind.
+    return transaction.atomic()
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, services.ChatError):
+        return exc.message
+    if isinstance(exc, LLMError):
+        return exc.user_message
+    return "Something went wrong."
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def conversation_detail(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk)
+    context = _page_context(request, conversation)
+    template = TEMPLATE
+    if _partial_request(request) and request.GET.get("fragment") == "message-list":
+        template += "#message-list"
+    response = render(request, template, context)
+    return response
+
+
+def _panel(
+    request: AuthenticatedHttpRequest, conversation: Conversation, **extra: Any
+) -> HttpResponse:
+    """After a write: the message list for htmx, the page (PRG) without JS."""
+    if _partial_request(request):
+        return render(
+            request, TEMPLATE + "#message-list", _page_context(request, conversation, **extra)
+        )
+    if extra.get("error"):
+        flash.error(request, extra["error"])
+    return redirect("chat:conversation-detail", pk=conversation.pk)
+
+
+@require_POST
+@login_required
+def message_create(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk)
+    text = request.POST.get("text", "")
+    try:
+        services.send_message(conversation=conversation, author=request.user, text=text)
+    except (services.ChatError, LLMError) as exc:
+        return _panel(request, conversation, error=_error_text(exc), text=text)
+    response = _panel(request, conversation)
+    # chat.js clears the composer only when the message was really sent.
+    response["HX-Trigger"] = "chat:sent"
+    return response
+
+
+@require_POST
+@login_required
+def conversation_rename(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk)
+    try:
+        services.rename_conversation(conversation=conversation, title=request.POST.get("title", ""))
+    except services.ChatError as exc:
+        flash.error(request, exc.message)
+    return redirect("chat:conversation-detail", pk=conversation.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def conversation_delete(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk)
+    if request.method == "POST":
+        services.delete_conversation(conversation=conversation, user=request.user)
+        flash.success(request, "Conversation deleted.")
+        return redirect("chat:conversation-list")
+    return render(request, "chat/conversation_confirm_delete.html", {"conversation": conversation})
+
+
+@require_POST
+@login_required
+def message_stop(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
+    message = selectors.get_message_for_user(request.user, pk)
+    try:
+        services.stop_reply(message=message, user=request.user)
+    except services.ChatError as exc:
+        return _panel(request, message.conversation, error=exc.message)
+    if _partial_request(request):
+        # The stream's `done` event updates the page; nothing to swap here.
+        return HttpResponse(status=204)
+    return redirect("chat:conversation-detail", pk=message.conversation_id)
+
+
+@require_POST
+@login_required
+def message_regenerate(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
+    message = selectors.get_message_for_user(request.user, pk)
+    try:
+        services.regenerate_reply(message=message, user=request.user)
+    except (services.ChatError, LLMError) as exc:
+        return _panel(request, message.conversation, error=_error_text(exc))
+    return _panel(request, message.conversation)
+
+
+@require_POST
+@login_required
+def message_edit(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
+    message = selectors.get_message_for_user(request.user, pk)
+    try:
+        services.edit_last_user_message(
+            message=message, user=request.user, text=request.POST.get("text", "")
+        )
+    except (services.ChatError, LLMError) as exc:
+        return _panel(request, message.conversation, error=_error_text(exc))
+    return _panel(request, message.conversation)
+
+
+# --- Streams (async) ------------------------------------------------------------------------
+
+
+def _renderer(request: HttpRequest) -> sse.RenderMessage:
+    def render_message(message: Message) -> dict[str, Any]:
+        return {
+            "message": MessageOut.from_message(message).model_dump(mode="json"),
+            "html": message_html(request, message),
+        }
+
+    return render_message
+
+
+async def message_stream(request: HttpRequest, pk: uuid.UUID) -> HttpResponseBase:
+    """The browser's stream of one reply (session auth; any workspace the person belongs to)."""
+    user = await request.auser()
+    if not isinstance(user, User) or not user.is_authenticated:
+        return HttpResponse("Sign in to follow this reply.", status=401)
+    return await sse.open_stream(
+        request, lambda: selectors.get_message_for_user(user, pk), _renderer(request)
+    )
+
+
+def _api_error(status: int, code: str, message: str) -> JsonResponse:
+    response = JsonResponse(error_body(code, message), status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="keel"'
+    return response
+
+
+def _api_actor(request: HttpRequest) -> Any:
+    """The same callers as the ninja API: a Bearer key, else the browser session."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return authenticate_api_key(header[7:].strip())
+    if request.user.is_authenticated:
+        # Reading is safe from CSRF (GET), so the session's actor is enough.
+        return WorkspaceSessionAuth().authenticate(request, None)
+    return None
+
+
+async def api_message_stream(request: HttpRequest, pk: uuid.UUID) -> HttpResponseBase:
+    """GET /api/v1/messages/{id}/stream: served here (before the ninja include), since it streams."""
+    if request.method != "GET":
+        return _api_error(405, "method_not_allowed", "Use GET.")
+    await request.auser()
+    who = await sync_to_async(_api_actor)(request)
+    if who is None:
+        return _api_error(
+            401, "unauthenticated", "Send a valid API key: Authorization: Bearer keel_live_…"
+        )
+    if "read" not in who.scopes:
+        return _api_error(403, "missing_scope", "This API key lacks the 'read' scope.")
+
+    def load() -> Message:
+        return selectors.get_message_for_user(who.user, pk, workspace=who.workspace)
+
+    try:
+        return await sse.open_stream(request, load, _renderer(request))
+    except Exception as exc:
+        from django.http import Http404
+
+        if isinstance(exc, Http404):
+            return _api_error(404, "not_found", "Not found.")
+        raise
+
+
+def stream_url(message: Message) -> str:
+    return reverse("chat:message-stream", kwargs={"pk": message.pk})
