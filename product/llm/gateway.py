@@ -474,6 +474,28 @@ def stream(
                     break
         except CALL_ERRORS as exc:
             failure = exc
+        except Exception as exc:
+            # The caller's on_delta/should_stop failed: still ledger what the provider did.
+            chunks.close()
+            input_tokens = count_message_tokens(messages)
+            output = count_tokens("".join(parts))
+            cost, unknown = _cost(model_name, input_tokens, 0, output)
+            ctx.record(
+                model=model_name,
+                status=LLMCall.Status.INCOMPLETE if parts else LLMCall.Status.FAILED,
+                error=redact(f"{type(exc).__name__}: {exc}")[:2000],
+                input_tokens=input_tokens,
+                output_tokens=output,
+                tokens_estimated=True,
+                latency_ms=_elapsed_ms(started),
+                ttft_ms=ttft,
+                cost=cost,
+                cost_unknown=unknown,
+                provider_request_id=request_id,
+                attempt=attempt,
+                retry_of=retry_of,
+            )
+            raise
         finally:
             chunks.close()
         text = "".join(parts)

@@ -12,7 +12,7 @@ import pytest
 from product.accounts.models import User, Workspace
 from product.llm import gateway, quotas
 from product.llm.catalog import cost_usd
-from product.llm.errors import InputTooLarge, ProviderError
+from product.llm.errors import InputTooLarge, ProviderError, QuotaExceeded
 from product.llm.models import BudgetReservation, LLMCall
 
 
@@ -275,3 +275,42 @@ def test_it_embeds_texts_and_records_the_call(
     call = LLMCall.objects.filter(feature="search").first()
     assert call is not None and call.model == "keel-dev-embed" and call.input_tokens > 0
     assert call.cost_usd is not None and not call.cost_unknown
+
+
+def test_it_times_out_a_stream_that_never_starts(
+    devmodel_llm: str, settings: Any, alice: User, acme: Workspace
+) -> None:
+    settings.LLM_TIMEOUT_S = 0.3
+    settings.LLM_MAX_RETRIES = 0
+    with pytest.raises(ProviderError):
+        stream_to_list(alice, acme, "[[hang]]")
+    assert LLMCall.objects.get().status == LLMCall.Status.FAILED
+
+
+def test_it_records_the_call_when_the_callers_callback_fails(
+    devmodel_llm: str, alice: User, acme: Workspace
+) -> None:
+    def explode(delta: str) -> None:
+        raise RuntimeError("redis is down")
+
+    with pytest.raises(RuntimeError):
+        gateway.stream(
+            workspace=acme,
+            user=alice,
+            feature="test",
+            messages=user_says("[[reply: hello]]"),
+            prompt_name="test",
+            on_delta=explode,
+        )
+    call = LLMCall.objects.get()
+    assert call.status == LLMCall.Status.INCOMPLETE and "redis is down" in call.error
+    assert BudgetReservation.objects.get().status == BudgetReservation.Status.SETTLED
+
+
+def test_it_refuses_over_budget_before_any_call(
+    devmodel_llm: str, settings: Any, alice: User, acme: Workspace
+) -> None:
+    settings.LLM_WORKSPACE_MONTHLY_BUDGET_USD = Decimal("0")
+    with pytest.raises(QuotaExceeded):
+        ask(alice, acme, "[[reply: hi]]")
+    assert not LLMCall.objects.exists()
