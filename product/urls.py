@@ -11,6 +11,7 @@ urlpatterns = [
     path("keys/", include("product.apikeys.urls")),
     path("api/docs", docs_redirect, name="api-docs"),
     path("chat/", include("product.chat.urls")),
+    path("jobs/", include("product.jobs.urls")),
     # SSE streams from a plain async view (ninja routes do not stream); before the API include.
     path("api/v1/messages/<uuid:pk>/stream", api_message_stream, name="api-message-stream"),
     path("api/v1/", api.urls),

@@ -53,6 +53,14 @@ class Job(TimeStampedModel):
     error_message = models.TextField(blank=True)
     error_code = models.CharField(max_length=64, blank=True)
     cancel_requested = models.BooleanField(default=False)
+    # The budget held for this job at acceptance; the gateway settles it with the actual cost.
+    reservation = models.ForeignKey(
+        "llm.BudgetReservation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="jobs",
+    )
     # When the row was last handed to the broker: the reaper re-enqueues queued rows nobody took.
     enqueued_at = models.DateTimeField(null=True, blank=True)
     # A countdown retry (a provider's long Retry-After): no worker may claim the job before this.

@@ -39,21 +39,37 @@ from product.jobs.models import Job
 logger = logging.getLogger(__name__)
 
 Handler = Callable[["JobContext"], dict[str, Any]]
+MessagesBuilder = Callable[[dict[str, Any]], list[dict[str, str]]]
 _handlers: dict[str, Handler] = {}
+_messages_builders: dict[str, MessagesBuilder] = {}
 
 
 class JobCancelled(Exception):  # noqa: N818 (a signal, not an error)
     """Raise from a handler to end the job as cancelled (the user asked to stop it)."""
 
 
-def job_handler(kind: str) -> Callable[[Handler], Handler]:
+def job_handler(
+    kind: str, *, messages: MessagesBuilder | None = None
+) -> Callable[[Handler], Handler]:
+    """Register `fn(ctx) -> dict` for `kind`.
+
+    `messages(input)` (optional) builds the prompt a job of this kind sends: with it, retrying a
+    job reserves budget again before it goes back to the queue (services.reserve_budget).
+    """
+
     def register(fn: Handler) -> Handler:
         if kind in _handlers and _handlers[kind] is not fn:
             raise ValueError(f"A handler for job kind {kind!r} is already registered.")
         _handlers[kind] = fn
+        if messages is not None:
+            _messages_builders[kind] = messages
         return fn
 
     return register
+
+
+def get_messages_builder(kind: str) -> MessagesBuilder | None:
+    return _messages_builders.get(kind)
 
 
 def get_handler(kind: str) -> Handler:
@@ -132,12 +148,18 @@ class JobContext:
 
 
 class _Beater:
-    """One daemon thread per process: heartbeats, progress and cancel flags for running jobs."""
+    """One daemon thread per process: heartbeats, progress and cancel flags for running jobs.
+
+    On Postgres it writes through a connection of its own, outside the pool: handlers may hold
+    pooled connections while they wait on a model, and a starved heartbeat would make the reaper
+    run a live job a second time. The connection is closed whenever no job is running.
+    """
 
     def __init__(self) -> None:
         self._contexts: dict[uuid.UUID, JobContext] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._own: Any = None  # psycopg.Connection, only while jobs run (Postgres)
 
     def add(self, ctx: JobContext) -> None:
         with self._lock:
@@ -151,21 +173,77 @@ class _Beater:
             self._contexts.pop(ctx.job.pk, None)
 
     def _run(self) -> None:
+        last = time.monotonic()
         while True:
-            time.sleep(float(settings.JOB_HEARTBEAT_EVERY_S))
+            # Short naps, so a changed interval (tests, a reload) takes effect at once.
+            time.sleep(min(0.1, float(settings.JOB_HEARTBEAT_EVERY_S)))
+            with self._lock:
+                idle = not self._contexts
+            if idle:
+                self._close_own()
+            if time.monotonic() - last < float(settings.JOB_HEARTBEAT_EVERY_S):
+                continue
+            last = time.monotonic()
             try:
                 self.beat()
             except Exception:
                 logger.exception("job heartbeat failed")
+                self._close_own()
             finally:
                 close_old_connections()
                 release_connection()
+
+    def _close_own(self) -> None:
+        if self._own is not None:
+            try:
+                self._own.close()
+            finally:
+                self._own = None
+
+    def _execute(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        if self._own is None:
+            import psycopg
+
+            self._own = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+        with self._own.cursor() as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall()) if cursor.description else []
 
     def beat(self) -> None:
         with self._lock:
             contexts = list(self._contexts.values())
         if not contexts:
             return
+        if connection.vendor != "postgresql":
+            self._beat_orm(contexts)
+            return
+        table = Job._meta.db_table
+        ids = [ctx.job.pk for ctx in contexts]
+        self._execute(
+            f'UPDATE "{table}" SET heartbeat_at = %s WHERE id = ANY(%s) AND status = %s',  # noqa: S608
+            [timezone.now(), ids, Job.Status.RUNNING],
+        )
+        for ctx in contexts:
+            with ctx._lock:
+                progress, flushed = ctx._progress, ctx._flushed_progress
+            if progress != flushed:
+                self._execute(
+                    f'UPDATE "{table}" SET progress = %s WHERE id = %s AND status = %s',  # noqa: S608
+                    [progress, ctx.job.pk, Job.Status.RUNNING],
+                )
+                with ctx._lock:
+                    ctx._flushed_progress = progress
+        rows = self._execute(
+            f'SELECT id FROM "{table}" WHERE id = ANY(%s) AND cancel_requested',  # noqa: S608
+            [ids],
+        )
+        cancelled = {row[0] for row in rows}
+        for ctx in contexts:
+            if ctx.job.pk in cancelled:
+                ctx.mark_cancelled()
+
+    def _beat_orm(self, contexts: list[JobContext]) -> None:
+        """SQLite (the embedded default, no pool): the ORM on this thread's connection."""
         ids = [ctx.job.pk for ctx in contexts]
         Job.objects.filter(pk__in=ids, status=Job.Status.RUNNING).update(
             heartbeat_at=timezone.now()

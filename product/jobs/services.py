@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from product.accounts.models import User, Workspace
+from product.jobs import prompts
 from product.jobs.models import Job
 from product.jobs.registry import (
     JobCancelled,
@@ -28,6 +29,7 @@ from product.jobs.registry import (
     beater,
     cancel_cache_key,
     get_handler,
+    get_messages_builder,
     release_connection,
 )
 
@@ -56,7 +58,10 @@ def enqueue(job: Job, *, countdown: float | None = None) -> None:
     job_id, queue = str(job.pk), job.queue
 
     def send() -> None:
-        run_job_task.apply_async((job_id,), queue=queue, countdown=countdown)
+        if countdown is None:
+            run_job_task.apply_async((job_id,), queue=queue)
+        else:
+            run_job_task.apply_async((job_id,), queue=queue, countdown=countdown)
 
     transaction.on_commit(send)
 
@@ -81,14 +86,68 @@ def submit_job(
         input=input,
         idempotency_key=idempotency_key,
         enqueued_at=timezone.now(),
+        reservation=reservation,
     )
     enqueue(job)
     return job
 
 
+def reserve_budget(
+    *,
+    workspace: Workspace,
+    user: User,
+    kind: str,
+    input: dict[str, Any],  # noqa: A002
+) -> BudgetReservation | None:
+    """Check quotas and hold the estimate for a job of `kind` (raises QuotaExceeded, InputTooLarge)."""
+    build = get_messages_builder(kind)
+    if build is None:
+        return None
+    from product.llm import quotas
+
+    return quotas.reserve(
+        workspace=workspace,
+        user=user,
+        feature=kind,
+        messages=build(input),
+        max_tokens=settings.LLM_MAX_OUTPUT_TOKENS,
+    )
+
+
+def ask_once(
+    *,
+    workspace: Workspace,
+    user: User,
+    text: str,
+    task: str,
+    instruction: str = "",
+    idempotency_key: str | None = None,
+) -> Job:
+    """The "Ask once" feature: quota first (no job, no call when over), then a queued job."""
+    job_input: dict[str, Any] = {"text": text, "task": task}
+    if task == prompts.CUSTOM:
+        job_input["instruction"] = instruction
+    reservation = reserve_budget(workspace=workspace, user=user, kind=prompts.KIND, input=job_input)
+    try:
+        return submit_job(
+            workspace=workspace,
+            user=user,
+            kind=prompts.KIND,
+            input=job_input,
+            reservation=reservation,
+            idempotency_key=idempotency_key,
+        )
+    except Exception:
+        if reservation is not None:
+            from product.llm import quotas
+
+            quotas.release(reservation)
+        raise
+
+
 def _release_reservation(job: Job) -> None:
     """Give back budget held for a job that ends without a charge."""
-    reservation: BudgetReservation | None = getattr(job, "reservation", None)
+    reservation = job.reservation
     if reservation is None:
         return
     from product.llm import quotas
@@ -120,9 +179,27 @@ def cancel_job(*, job: Job, user: User) -> Job:
     return job
 
 
-@transaction.atomic
-def retry_job(*, job: Job, user: User, reservation: BudgetReservation | None = None) -> Job:
-    """Put a failed or cancelled job back in the queue as a fresh run (same row, same page)."""
+def retry_job(*, job: Job, user: User) -> Job:
+    """Put a failed or cancelled job back in the queue as a fresh run (same row, same page).
+
+    Budget is reserved again first, so an over-quota user gets QuotaExceeded and nothing changes.
+    """
+    if not job.can_retry:
+        return job
+    reservation = reserve_budget(workspace=job.workspace, user=user, kind=job.kind, input=job.input)
+    with transaction.atomic():
+        updated = _requeue_for_retry(job, reservation)
+    job.refresh_from_db()
+    if updated:
+        cache.delete(cancel_cache_key(job.pk))
+    elif reservation is not None:
+        from product.llm import quotas
+
+        quotas.release(reservation)
+    return job
+
+
+def _requeue_for_retry(job: Job, reservation: BudgetReservation | None) -> bool:
     updated = Job.objects.filter(
         pk=job.pk, status__in=[Job.Status.FAILED, Job.Status.CANCELLED]
     ).update(
@@ -138,12 +215,11 @@ def retry_job(*, job: Job, user: User, reservation: BudgetReservation | None = N
         started_at=None,
         finished_at=None,
         enqueued_at=timezone.now(),
+        reservation=reservation,
     )
-    job.refresh_from_db()
     if updated:
-        cache.delete(cancel_cache_key(job.pk))
         enqueue(job)
-    return job
+    return bool(updated)
 
 
 def _claim(job_id: uuid.UUID | str) -> Job | None:
@@ -161,7 +237,7 @@ def _claim(job_id: uuid.UUID | str) -> Job | None:
     )
     if not claimed:
         return None
-    return Job.objects.select_related("workspace", "created_by").get(pk=job_id)
+    return Job.objects.select_related("workspace", "created_by", "reservation").get(pk=job_id)
 
 
 @dataclass(frozen=True)
