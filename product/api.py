@@ -324,6 +324,9 @@ api.add_router("/", apikeys_router)
 from product.jobs.api import router as jobs_router  # noqa: E402
 
 api.add_router("/", jobs_router)
+from product.chat.api import router as chat_router  # noqa: E402
+
+api.add_router("/", chat_router)
 
 
 def docs_redirect(request: HttpRequest) -> HttpResponseRedirect:

@@ -11,7 +11,7 @@ from ninja import Field, Schema
 from product.chat.models import Conversation, Message
 
 
-class UsageOut(Schema):
+class MessageUsageOut(Schema):
     model: str = Field(examples=["keel-dev-small"])
     input_tokens: int | None = Field(examples=[42])
     output_tokens: int | None = Field(examples=[128])
@@ -32,7 +32,7 @@ class MessageOut(Schema):
     status: str = Field(description="queued, streaming, done, stopped or failed", examples=["done"])
     text: str = Field(description="Markdown; partial while streaming.", examples=["Hello!"])
     error: MessageError | None = None
-    usage: UsageOut | None = None
+    usage: MessageUsageOut | None = None
     stream_cursor: str = Field(
         description="Cursor of the last delta included in `text`: resume the stream after it.",
         examples=["1764403200000-3"],
@@ -44,7 +44,7 @@ class MessageOut(Schema):
     def from_message(message: Message) -> MessageOut:
         usage = None
         if not message.is_user:
-            usage = UsageOut(
+            usage = MessageUsageOut(
                 model=message.model,
                 input_tokens=message.input_tokens,
                 output_tokens=message.output_tokens,
@@ -90,9 +90,8 @@ class ConversationOut(Schema):
 
 
 class ConversationIn(Schema):
-    title: str = Field("", max_length=80, description="Optional; generated from the first message.")
-    text: str | None = Field(
-        None, max_length=32000, description="Optional first message: the reply starts at once."
+    title: str = Field(
+        "", max_length=80, description="Optional; otherwise generated after the first reply."
     )
 
 

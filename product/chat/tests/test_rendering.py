@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from product.chat.rendering import render_markdown
 
 HOSTILE = (
@@ -41,11 +43,9 @@ def test_it_drops_images_so_nothing_loads_from_outside() -> None:
 def test_it_allows_only_http_links_with_rel() -> None:
     html = render_markdown(HOSTILE)
     assert '<a href="https://example.com" rel="noopener nofollow">safe</a>' in html
-    assert 'href="javascript' not in html
-    assert 'href="/accounts/logout/"' not in html
+    assert not re.search(r"<a [^>]*href=\"(javascript|/)", html)
 
 
 def test_it_never_emits_event_handlers() -> None:
     html = render_markdown('<b onclick="x()">hi</b> [x](https://a.example "t" onmouseover=y)')
-    assert " onclick=" not in html
-    assert " onmouseover=" not in html
+    assert not re.search(r"<[a-z]+[^>]*\son[a-z]+=", html)

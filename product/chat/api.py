@@ -1,0 +1,213 @@
+"""Chat over the API: conversations, messages, stop and regenerate.
+
+Posting a message is idempotent with an `Idempotency-Key` and answers 202 with the user message and
+the pending reply; follow the reply at `GET /api/v1/messages/{id}/stream` (Server-Sent Events,
+served by an async Django view in product/chat/views.py because it streams; the format is in
+docs/streaming.md). Anything outside the caller's workspace is a 404.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import Router
+
+from product.chat import selectors, services
+from product.chat.models import Conversation, Message
+from product.chat.schemas import (
+    ConversationIn,
+    ConversationOut,
+    ConversationPatch,
+    ExchangeOut,
+    MessageIn,
+    MessageOut,
+)
+from product.core.api import ApiError, actor, require_scope
+from product.core.idempotency import IdempotencyKeyHeader, run_idempotent
+from product.core.pagination import cursor_paginated
+from product.llm.errors import LLMError, as_api_error
+
+router = Router(tags=["chat"])
+
+STREAM_DOC = (
+    "Follow a reply with `GET /api/v1/messages/{id}/stream`: Server-Sent Events `delta` "
+    '(`{"text"}`), `reset`, `done` (`{"message", "html"}`) and `error`; each event\'s `id` is a '
+    "cursor: reconnect with `Last-Event-ID: <id>` or `?after=<id>` to get exactly the rest. "
+    "Without a cursor the stream starts with the text persisted so far. See docs/streaming.md."
+)
+
+
+def _conversation(request: HttpRequest, conversation_id: uuid.UUID) -> Conversation:
+    who = actor(request)
+    return selectors.get_conversation_for_user(who.user, conversation_id, workspace=who.workspace)
+
+
+def _message(request: HttpRequest, message_id: uuid.UUID) -> Message:
+    who = actor(request)
+    return selectors.get_message_for_user(who.user, message_id, workspace=who.workspace)
+
+
+def _chat_error(exc: services.ChatError) -> ApiError:
+    status = 409 if exc.code in {"reply_in_progress", "not_last_reply", "not_last_message"} else 422
+    return ApiError(status, exc.code, exc.message)
+
+
+def stream_url(message: Message) -> str:
+    return reverse("api-message-stream", kwargs={"pk": message.pk})
+
+
+@router.get(
+    "/conversations",
+    response=list[ConversationOut],
+    summary="List conversations",
+    description="Newest first; `q` searches titles and message text.",
+)
+@cursor_paginated
+def list_conversations(request: HttpRequest, q: str = "") -> Any:
+    who = require_scope(request, "read")
+    return selectors.conversations_for_workspace(who.workspace, query=q)
+
+
+@router.post("/conversations", response={201: ConversationOut}, summary="Start a conversation")
+def create_conversation(request: HttpRequest, payload: ConversationIn) -> tuple[int, Any]:
+    who = require_scope(request, "write")
+    conversation = services.start_conversation(
+        workspace=who.workspace, user=who.user, title=payload.title
+    )
+    return 201, ConversationOut.from_conversation(conversation)
+
+
+@router.get(
+    "/conversations/{conversation_id}", response=ConversationOut, summary="Read a conversation"
+)
+def get_conversation(request: HttpRequest, conversation_id: uuid.UUID) -> Any:
+    require_scope(request, "read")
+    return ConversationOut.from_conversation(_conversation(request, conversation_id))
+
+
+@router.patch(
+    "/conversations/{conversation_id}", response=ConversationOut, summary="Rename a conversation"
+)
+def rename_conversation(
+    request: HttpRequest, conversation_id: uuid.UUID, payload: ConversationPatch
+) -> Any:
+    require_scope(request, "write")
+    conversation = _conversation(request, conversation_id)
+    try:
+        services.rename_conversation(conversation=conversation, title=payload.title)
+    except services.ChatError as exc:
+        raise _chat_error(exc) from exc
+    return ConversationOut.from_conversation(conversation)
+
+
+@router.delete(
+    "/conversations/{conversation_id}",
+    response={204: None},
+    summary="Delete a conversation",
+    description="Running replies are stopped first; everything is deleted.",
+)
+def delete_conversation(request: HttpRequest, conversation_id: uuid.UUID) -> tuple[int, None]:
+    who = require_scope(request, "write")
+    services.delete_conversation(
+        conversation=_conversation(request, conversation_id), user=who.user
+    )
+    return 204, None
+
+
+@router.get(
+    "/conversations/{conversation_id}/messages",
+    response=list[MessageOut],
+    summary="List a conversation's messages",
+    description="In order, oldest first.",
+)
+def list_messages(request: HttpRequest, conversation_id: uuid.UUID) -> Any:
+    require_scope(request, "read")
+    conversation = _conversation(request, conversation_id)
+    return [MessageOut.from_message(m) for m in selectors.messages_for_conversation(conversation)]
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    response={202: ExchangeOut},
+    summary="Send a message",
+    description="Answers 202 with your message and the pending reply. " + STREAM_DOC,
+)
+def send_message(
+    request: HttpRequest,
+    conversation_id: uuid.UUID,
+    payload: MessageIn,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> tuple[int, Any]:
+    who = require_scope(request, "write")
+    conversation = _conversation(request, conversation_id)
+
+    def create() -> tuple[int, Any]:
+        try:
+            exchange = services.send_message(
+                conversation=conversation, author=who.user, text=payload.text
+            )
+        except services.ChatError as exc:
+            raise _chat_error(exc) from exc
+        except LLMError as exc:
+            raise as_api_error(exc) from exc
+        body = ExchangeOut(
+            user_message=MessageOut.from_message(exchange.user_message),
+            reply=MessageOut.from_message(exchange.reply),
+            stream_url=stream_url(exchange.reply),
+        )
+        return 202, body.model_dump(mode="json")
+
+    return run_idempotent(
+        actor=who,
+        scope=f"chat.messages.create:{conversation.pk}",
+        key=idempotency_key,
+        payload=payload.model_dump(mode="json"),
+        create=create,
+    )
+
+
+@router.get(
+    "/messages/{message_id}",
+    response=MessageOut,
+    summary="Read a message (status, text, usage)",
+    description=STREAM_DOC,
+)
+def get_message(request: HttpRequest, message_id: uuid.UUID) -> Any:
+    require_scope(request, "read")
+    return MessageOut.from_message(_message(request, message_id))
+
+
+@router.post(
+    "/messages/{message_id}/stop",
+    response=MessageOut,
+    summary="Stop a reply",
+    description="The partial text is kept; the reply ends as `stopped` (the stream says `done`).",
+)
+def stop_message(request: HttpRequest, message_id: uuid.UUID) -> Any:
+    who = require_scope(request, "write")
+    try:
+        message = services.stop_reply(message=_message(request, message_id), user=who.user)
+    except services.ChatError as exc:
+        raise _chat_error(exc) from exc
+    return MessageOut.from_message(message)
+
+
+@router.post(
+    "/messages/{message_id}/regenerate",
+    response={202: MessageOut},
+    summary="Regenerate the last reply",
+    description="Replaces the conversation's last reply (finished, stopped or failed) with a new "
+    "one. " + STREAM_DOC,
+)
+def regenerate_message(request: HttpRequest, message_id: uuid.UUID) -> tuple[int, Any]:
+    who = require_scope(request, "write")
+    try:
+        reply = services.regenerate_reply(message=_message(request, message_id), user=who.user)
+    except services.ChatError as exc:
+        raise _chat_error(exc) from exc
+    except LLMError as exc:
+        raise as_api_error(exc) from exc
+    return 202, MessageOut.from_message(reply)

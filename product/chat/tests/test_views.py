@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from product.accounts.models import User
+from product.chat.models import Conversation, Message
+from product.chat.tests.conftest import run_reply, send
+
+pytestmark = pytest.mark.usefixtures("devmodel_llm")
+
+
+def test_it_shows_the_empty_state(alice_client: Client) -> None:
+    response = alice_client.get("/chat/")
+    assert response.status_code == 200
+    assert response.content.count(b"<h1") == 1
+    assert b"No conversations yet." in response.content
+
+
+def test_it_redirects_to_the_newest_conversation(
+    alice_client: Client, conversation: Conversation
+) -> None:
+    response = alice_client.get("/chat/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/chat/{conversation.pk}/"
+
+
+def test_it_starts_a_conversation_with_the_first_message(alice_client: Client) -> None:
+    response = alice_client.post("/chat/new/", {"text": "Hello [[reply: Hi!]]"})
+    conversation = Conversation.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/chat/{conversation.pk}/"
+    roles = list(conversation.messages.values_list("role", "status"))
+    assert roles == [("user", "done"), ("assistant", "queued")]
+    page = alice_client.get(response["Location"])
+    assert page.content.count(b"<h1") == 1
+    assert b"data-stream-url" in page.content
+    assert b"data-composer-send disabled" in page.content
+
+
+def test_it_keeps_the_text_over_quota(alice_client: Client, settings: object) -> None:
+    settings.LLM_WORKSPACE_MONTHLY_BUDGET_USD = Decimal("0")  # type: ignore[attr-defined]
+    response = alice_client.post("/chat/new/", {"text": "Keep me please"})
+    assert response.status_code == 422
+    assert b"Keep me please" in response.content
+    assert b"data-chat-error" in response.content
+    assert not Conversation.objects.exists()
+
+
+def test_it_refuses_a_blank_message(alice_client: Client, conversation: Conversation) -> None:
+    response = alice_client.post(
+        f"/chat/{conversation.pk}/messages/", {"text": "  "}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert b"Write a message first." in response.content
+    assert "HX-Trigger" not in response
+    assert not conversation.messages.exists()
+
+
+def test_it_sends_over_htmx_and_returns_the_list(
+    alice_client: Client, conversation: Conversation
+) -> None:
+    response = alice_client.post(
+        f"/chat/{conversation.pk}/messages/", {"text": "Hi"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert response["HX-Trigger"] == "chat:sent"
+    assert b'id="message-list"' in response.content
+    assert b"<h1" not in response.content
+
+
+def test_it_renders_a_finished_reply_with_usage(
+    alice: User, alice_client: Client, conversation: Conversation
+) -> None:
+    run_reply(send(conversation, alice, "[[reply: Some *markdown*]]").reply)
+    page = alice_client.get(f"/chat/{conversation.pk}/")
+    assert b"<em>markdown</em>" in page.content
+    assert b"keel-dev-small" in page.content
+    assert b"out tokens" in page.content
+    assert b"Regenerate" in page.content
+
+
+def test_it_renders_a_hostile_reply_inert(
+    alice: User, alice_client: Client, conversation: Conversation
+) -> None:
+    run_reply(send(conversation, alice, "[[hostile]]").reply)
+    page = alice_client.get(f"/chat/{conversation.pk}/").content.decode()
+    reply_html = page.split("data-message-text>", 1)[1].split('<p class="message-meta', 1)[0]
+    assert "<script" not in reply_html
+    assert "<img" not in reply_html
+    # Tags in the reply come out as text; no element carries an hx-* or on* attribute.
+    assert not re.search(r"<[a-z]+[^>]*\s(hx-[a-z]+|on[a-z]+)=", reply_html)
+    assert not re.search(r"<a [^>]*href=\"javascript", reply_html)
+    assert "&lt;script&gt;" in reply_html
+
+
+def test_it_stops_regenerates_and_edits(
+    alice: User, alice_client: Client, conversation: Conversation
+) -> None:
+    exchange = send(conversation, alice, "[[reply: First]]")
+    response = alice_client.post(f"/chat/messages/{exchange.reply.pk}/stop/")
+    assert response.status_code == 302
+    assert Message.objects.get(pk=exchange.reply.pk).status == Message.Status.STOPPED
+    alice_client.post(f"/chat/messages/{exchange.reply.pk}/regenerate/")
+    reply = conversation.messages.get(role=Message.Role.ASSISTANT)
+    assert reply.status == Message.Status.QUEUED
+    run_reply(reply)
+    alice_client.post(f"/chat/messages/{exchange.user_message.pk}/edit/", {"text": "Edited"})
+    assert conversation.messages.get(role=Message.Role.USER).text == "Edited"
+
+
+def test_it_renames_searches_and_deletes(alice_client: Client, conversation: Conversation) -> None:
+    alice_client.post(f"/chat/{conversation.pk}/rename/", {"title": "Launch plan"})
+    conversation.refresh_from_db()
+    assert conversation.title == "Launch plan"
+    found = alice_client.get("/chat/?q=launch")
+    assert b"Launch plan" in found.content
+    missing = alice_client.get("/chat/?q=zzz", HTTP_HX_REQUEST="true")
+    assert b"No conversation matches" in missing.content
+    confirm = alice_client.get(f"/chat/{conversation.pk}/delete/")
+    assert confirm.status_code == 200
+    alice_client.post(f"/chat/{conversation.pk}/delete/")
+    assert not Conversation.objects.filter(pk=conversation.pk).exists()
+
+
+def test_it_searches_message_text(
+    alice: User, alice_client: Client, conversation: Conversation
+) -> None:
+    send(conversation, alice, "about narwhals")
+    found = alice_client.get("/chat/?q=narwhal")
+    assert f"/chat/{conversation.pk}/".encode() in found.content
+
+
+def test_it_lets_teammates_in(bob_client: Client, conversation: Conversation) -> None:
+    assert bob_client.get(f"/chat/{conversation.pk}/").status_code == 200
+
+
+def test_it_hides_everything_from_outsiders(
+    alice: User, charlie_client: Client, conversation: Conversation
+) -> None:
+    exchange = send(conversation, alice, "secret")
+    c, m, u = conversation.pk, exchange.reply.pk, exchange.user_message.pk
+    for method, url in [
+        ("get", f"/chat/{c}/"),
+        ("post", f"/chat/{c}/messages/"),
+        ("post", f"/chat/{c}/rename/"),
+        ("get", f"/chat/{c}/delete/"),
+        ("post", f"/chat/{c}/delete/"),
+        ("get", f"/chat/messages/{m}/stream/"),
+        ("post", f"/chat/messages/{m}/stop/"),
+        ("post", f"/chat/messages/{m}/regenerate/"),
+        ("post", f"/chat/messages/{u}/edit/"),
+        ("get", f"/chat/?fragment=history&current={c}"),
+    ]:
+        data = {"text": "x", "title": "x"} if method == "post" else None
+        response = getattr(charlie_client, method)(url, data)
+        assert response.status_code == 404, (method, url)
+    assert Conversation.objects.filter(pk=c).exists()
