@@ -131,6 +131,16 @@ class World:
 
     def _create_through_the_api(self, param: str, path: str) -> str:
         collection = path[: path.index("{" + param + "}")].rstrip("/")
+        if "post" not in SCHEMA["paths"].get(collection, {}):
+            # A flat route (/messages/{message_id}) over a nested collection
+            # (/conversations/{conversation_id}/messages): create where the collection lives.
+            last = collection.rsplit("/", 1)[1]
+            nested = [
+                p
+                for p, item in SCHEMA["paths"].items()
+                if p.endswith("/" + last) and "post" in item
+            ]
+            collection = nested[0] if nested else collection
         create = SCHEMA["paths"].get(collection, {}).get("post")
         if create is None:
             pytest.fail(
@@ -159,9 +169,11 @@ def _find_id(body: Any, param: str) -> str | None:
     for candidate in (body.get(param), body.get("id")):
         if isinstance(candidate, str):
             return candidate
-    nested = body.get(stem)
-    if isinstance(nested, dict) and isinstance(nested.get("id"), str):
-        return str(nested["id"])
+    # An answer that wraps the object: {"message": {...}} or {"user_message": {...}, ...}.
+    for name, nested in body.items():
+        wraps_it = name == stem or name.endswith("_" + stem)
+        if wraps_it and isinstance(nested, dict) and isinstance(nested.get("id"), str):
+            return str(nested["id"])
     return None
 
 
