@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "product.core.middleware.HtmxMessagesMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "product.core.middleware.ContentSecurityPolicyMiddleware",
 ]

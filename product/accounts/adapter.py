@@ -1,4 +1,4 @@
-"""allauth hooks: every new user gets a personal workspace at sign-up."""
+"""allauth hooks: a personal workspace at sign-up; back to a pending invitation after log-in."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.http import HttpRequest
+from django.urls import reverse
 
 from product.accounts.models import User
+from product.accounts.selectors import PENDING_INVITATION_SESSION_KEY
 from product.accounts.services import create_personal_workspace
 
 
@@ -17,3 +19,12 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         if commit:
             create_personal_workspace(user=user)
         return user
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        # The log-in signal accepts a matching invitation and drops the token; one still here
+        # could not be accepted by this user, and its page says why.
+        token = request.session.get(PENDING_INVITATION_SESSION_KEY)
+        if token:
+            return reverse("accounts:invitation-accept", args=[token])
+        url: str = super().get_login_redirect_url(request)
+        return url

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 
-from product.accounts.models import Membership, User, Workspace
+from product.accounts.models import Invitation, Membership, User, Workspace
 
 CURRENT_WORKSPACE_SESSION_KEY = "current_workspace_id"
+# An invitation link opened while signed out, accepted at the next log-in (accounts/signals.py).
+PENDING_INVITATION_SESSION_KEY = "pending_invitation_token"
 
 
 def workspaces_for_user(user: User) -> QuerySet[Workspace]:
@@ -22,7 +26,7 @@ def get_membership(*, user: User, workspace_id: uuid.UUID | str) -> Membership:
         return Membership.objects.select_related("workspace", "user").get(
             user=user, workspace_id=workspace_id
         )
-    except (Membership.DoesNotExist, ValueError, TypeError) as exc:
+    except (Membership.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         raise Http404("No such workspace.") from exc
 
 
@@ -69,3 +73,45 @@ def get_current_workspace(request: HttpRequest) -> Workspace:
     if membership is None:
         raise Http404("You are not a member of any workspace.")
     return membership.workspace
+
+
+def members_of(workspace: Workspace) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(workspace=workspace)
+        .select_related("user")
+        .order_by("user__email")
+    )
+
+
+def pending_invitations(workspace: Workspace) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(
+        workspace=workspace,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).select_related("invited_by")
+
+
+def get_member(*, membership: Membership, member_id: uuid.UUID) -> Membership:
+    """A membership in the same workspace as `membership` (who has already passed the door)."""
+    try:
+        return Membership.objects.select_related("user", "workspace").get(
+            pk=member_id, workspace_id=membership.workspace_id
+        )
+    except Membership.DoesNotExist as exc:
+        raise Http404("No such member.") from exc
+
+
+def get_invitation(*, membership: Membership, invitation_id: uuid.UUID) -> Invitation:
+    try:
+        return Invitation.objects.get(pk=invitation_id, workspace_id=membership.workspace_id)
+    except Invitation.DoesNotExist as exc:
+        raise Http404("No such invitation.") from exc
+
+
+def get_invitation_by_id(invitation_id: str) -> Invitation | None:
+    """Load the invitation a verified token names (the token check is the permission here)."""
+    try:
+        return Invitation.objects.select_related("workspace", "invited_by").get(pk=invitation_id)
+    except (Invitation.DoesNotExist, ValueError, ValidationError):
+        return None

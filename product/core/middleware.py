@@ -1,4 +1,4 @@
-"""Request ids for every log line, and the Content-Security-Policy header on every response."""
+"""Request ids for every log line, the Content-Security-Policy header, and toasts for htmx fragments."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.contrib.messages import get_messages
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.template.loader import render_to_string
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -19,7 +21,12 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 class RequestIdLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        request_id = request_id_var.get()
+        if request_id == "-":
+            # django.request logs a 4xx/5xx after the middleware returned (outside the context);
+            # its record carries the request, which carries the id.
+            request_id = getattr(getattr(record, "request", None), "request_id", "-")
+        record.request_id = request_id
         return True
 
 
@@ -43,6 +50,7 @@ class RequestIdMiddleware:
         if iscoroutinefunction(self):
             return self._acall(request)
         request_id = _incoming_request_id(request)
+        request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
         try:
             response: HttpResponseBase = self.get_response(request)
@@ -53,6 +61,7 @@ class RequestIdMiddleware:
 
     async def _acall(self, request: HttpRequest) -> HttpResponseBase:
         request_id = _incoming_request_id(request)
+        request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
         try:
             get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response
@@ -88,3 +97,54 @@ class ContentSecurityPolicyMiddleware:
     def _add_header(response: HttpResponseBase) -> HttpResponseBase:
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         return response
+
+
+class HtmxMessagesMiddleware:
+    """Deliver django messages with htmx fragment responses, as an out-of-band swap into #toasts.
+
+    A full page shows messages through base.html; a fragment (an `hx-post` that re-renders one
+    section) has no such place, so the messages would wait for the next full page. Here they are
+    appended to the fragment as `<div id="toasts" hx-swap-oob="beforeend">`, which htmx moves
+    into the page's toast area. Boosted requests, redirects and non-HTML responses are left alone.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        if iscoroutinefunction(self.get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        response: HttpResponseBase = self.get_response(request)
+        if self._wants_toasts(request, response):
+            self._append_toasts(request, response)
+        return response
+
+    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+        response: HttpResponseBase = await self.get_response(request)
+        if self._wants_toasts(request, response):
+            # The message storage reads the session: database work, so off the event loop.
+            await sync_to_async(self._append_toasts)(request, response)
+        return response
+
+    @staticmethod
+    def _wants_toasts(request: HttpRequest, response: HttpResponseBase) -> bool:
+        htmx = getattr(request, "htmx", None)
+        if not htmx or htmx.boosted or response.streaming:
+            return False
+        if not 200 <= response.status_code < 300 or "HX-Redirect" in response:
+            return False
+        return response.get("Content-Type", "").startswith("text/html")
+
+    @staticmethod
+    def _append_toasts(request: HttpRequest, response: HttpResponseBase) -> None:
+        storage = get_messages(request)
+        if not len(storage):
+            return
+        html = render_to_string("includes/_messages.html", {"messages": storage}, request=request)
+        assert isinstance(response, HttpResponse)
+        response.content += f'<div id="toasts" hx-swap-oob="beforeend">{html}</div>'.encode()
