@@ -17,6 +17,8 @@ twice): it is recorded as incomplete, with estimated tokens, and reported as a P
 from __future__ import annotations
 
 import email.utils
+import logging
+import math
 import random
 import re
 import threading
@@ -41,6 +43,7 @@ from product.llm.models import BudgetReservation, LLMCall
 from product.llm.tokens import count_message_tokens, count_tokens
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 RETRYABLE_STATUSES = {408, 409, 429}
 # The SDK wraps transport errors, but a stream read can surface them raw (httpx2 is its stack).
 CALL_ERRORS = (openai.APIError, httpx.TransportError, httpx2.TransportError)
@@ -146,8 +149,10 @@ class _AttemptFailed(Exception):  # noqa: N818 (internal control flow)
         retryable: bool,
         message: str,
         retry_after: float | None = None,
+        provider_message: str = "",
     ) -> None:
         super().__init__(message)
+        self.provider_message = provider_message or message
         self.call = call
         self.retryable = retryable
         self.message = message
@@ -231,7 +236,15 @@ def _fail(
         attempt=attempt,
         retry_of=retry_of,
     )
-    return _AttemptFailed(call, retryable=retryable, message=redact(error), retry_after=retry_after)
+    logger.info("llm attempt %d on %s failed: %s", attempt, model, redact(error))
+    provider_message = exc.message if isinstance(exc, openai.APIError) else str(exc)
+    return _AttemptFailed(
+        call,
+        retryable=retryable,
+        message=redact(error),
+        retry_after=retry_after,
+        provider_message=redact(str(provider_message)),
+    )
 
 
 # --- the retry driver -----------------------------------------------------------------------
@@ -256,24 +269,37 @@ def _drive(
             except _AttemptFailed as failure:
                 previous, last = failure.call, failure
                 if not failure.retryable:
-                    raise _provider_error(failure, "The AI model rejected the request") from None
+                    raise _provider_error(
+                        failure,
+                        f"The AI model rejected the request: {failure.provider_message}",
+                        code="provider_rejected",
+                    ) from None
                 if failure.retry_after is not None and failure.retry_after > wait_cap:
                     # Too long to hold a worker thread: the caller re-queues with this countdown.
                     raise _provider_error(
-                        failure, "The AI provider asked us to wait", failure.retry_after
+                        failure,
+                        "The AI provider is busy. We will try again in "
+                        f"{math.ceil(failure.retry_after)} seconds.",
+                        code="provider_busy",
+                        retry_after=failure.retry_after,
                     ) from None
                 if retry + 1 < tries:
                     time.sleep(_backoff(retry, failure.retry_after))
     assert last is not None
-    raise _provider_error(last, "The AI model is unavailable right now") from None
+    logger.warning("llm call failed after %d attempts: %s", attempt, last.message)
+    raise _provider_error(
+        last, "The AI model is unavailable right now. Please try again in a moment."
+    ) from None
 
 
 def _provider_error(
-    failure: _AttemptFailed, prefix: str, retry_after: float | None = None
+    failure: _AttemptFailed,
+    message: str,
+    *,
+    code: str | None = None,
+    retry_after: float | None = None,
 ) -> ProviderError:
-    error = ProviderError(
-        f"{prefix}: {failure.message}. Please try again in a moment.", retry_after=retry_after
-    )
+    error = ProviderError(message.rstrip(".") + ".", code=code, retry_after=retry_after)
     error.call_id = failure.call.id
     return error
 
