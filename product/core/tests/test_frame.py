@@ -1,0 +1,79 @@
+"""The frame around every page: landing, dashboard, error pages, toasts, theme switch."""
+
+from __future__ import annotations
+
+from django.contrib.messages import constants
+from django.template.loader import render_to_string
+from django.test import Client
+from django.urls import reverse
+
+from product.accounts.models import Workspace
+
+
+def test_it_shows_the_landing_page_to_visitors(db: None) -> None:
+    response = Client().get(reverse("core:landing"))
+    assert response.status_code == 200
+    assert response.content.count(b"<h1") == 1
+    assert reverse("account_signup").encode() in response.content
+
+
+def test_it_sends_signed_in_people_to_their_dashboard(alice_client: Client) -> None:
+    response = alice_client.get(reverse("core:landing"))
+    assert response["Location"] == reverse("core:dashboard")
+
+
+def test_it_shows_the_current_workspace_on_the_dashboard(
+    alice_client: Client, acme: Workspace
+) -> None:
+    response = alice_client.get(reverse("core:dashboard"))
+    assert b"Acme" in response.content
+    assert b"data-theme-toggle" in response.content
+    assert b'id="toasts"' in response.content
+
+
+def test_it_renders_404_inside_the_app_layout(alice_client: Client) -> None:
+    response = alice_client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert b'class="shell"' in response.content
+    assert response.content.count(b"<h1") == 1
+
+
+def test_it_renders_404_for_visitors_in_the_public_layout(db: None) -> None:
+    response = Client().get("/no-such-page/")
+    assert response.status_code == 404
+    assert b'class="topbar"' in response.content
+
+
+def test_it_renders_500_without_a_request() -> None:
+    html = render_to_string("500.html")
+    assert html.count("<h1") == 1
+    assert "Something went wrong" in html
+
+
+def test_it_shows_messages_as_toasts_after_a_redirect(alice_client: Client) -> None:
+    response = alice_client.post(reverse("accounts:workspace-create"), {"name": "Lab"}, follow=True)
+    assert b'class="toast toast-success"' in response.content
+    assert b"Created Lab" in response.content
+
+
+def test_it_gives_each_message_level_its_own_style() -> None:
+    html = render_to_string(
+        "includes/_messages.html",
+        {
+            "messages": [
+                type(
+                    "M",
+                    (),
+                    {"tags": "error", "level": constants.ERROR, "__str__": lambda s: "Nope"},
+                )()
+            ]
+        },
+    )
+    assert "toast-error" in html
+    assert "Nope" in html
+
+
+def test_it_sets_a_strict_content_security_policy(alice_client: Client) -> None:
+    policy = alice_client.get(reverse("core:dashboard"))["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
