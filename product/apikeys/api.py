@@ -13,7 +13,7 @@ from ninja import Field, Router, Schema
 from product.accounts.models import Membership
 from product.accounts.selectors import get_membership
 from product.apikeys.models import ApiKey
-from product.apikeys.selectors import get_key_in_workspace, keys_for_workspace
+from product.apikeys.selectors import get_key_in_workspace, keys_for_api
 from product.apikeys.services import ApiKeyRuleError, require_manager
 from product.apikeys.services import rename_api_key as rename_key
 from product.apikeys.services import revoke_api_key as revoke_key
@@ -81,7 +81,7 @@ def get_me(request: HttpRequest) -> dict[str, Any]:
 @cursor_paginated
 def list_api_keys(request: HttpRequest) -> Any:
     who = require_scope(request, "read")
-    return keys_for_workspace(workspace=who.workspace)
+    return keys_for_api(workspace=who.workspace)
 
 
 @router.get(

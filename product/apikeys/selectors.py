@@ -15,6 +15,11 @@ def keys_for_workspace(*, workspace: Workspace) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(workspace=workspace).select_related("created_by")
 
 
+def keys_for_api(*, workspace: Workspace) -> QuerySet[ApiKey]:
+    """The API's list: no join, ApiKeyOut does not show who made the key."""
+    return ApiKey.objects.filter(workspace=workspace)
+
+
 def get_key_for_member(*, membership: Membership, key_id: uuid.UUID | str) -> ApiKey:
     """A key of the member's workspace; 404 for any other (no hint that it exists)."""
     try:

@@ -229,3 +229,21 @@ def test_it_rate_limits_a_session_per_user(alice_client: Client) -> None:
     assert alice_client.get("/api/v1/me").status_code == 200
     assert alice_client.get("/api/v1/me").status_code == 200
     assert alice_client.get("/api/v1/me").status_code == 429
+
+
+def test_it_stops_a_key_when_its_maker_leaves_the_workspace(
+    client: Client, alice: User, acme: Workspace, bob: User
+) -> None:
+    from product.accounts.models import Membership
+
+    Membership.objects.filter(user=bob, workspace=acme).update(role=Membership.Role.ADMIN)
+    bobs = make_key(user=bob, workspace=acme)
+    assert client.get("/api/v1/me", **bearer(bobs)).status_code == 200
+    Membership.objects.filter(user=bob, workspace=acme).delete()
+    assert client.get("/api/v1/me", **bearer(bobs)).status_code == 401
+
+
+def test_it_stops_a_deactivated_users_keys(client: Client, alice: User, acme: Workspace) -> None:
+    created = make_key(user=alice, workspace=acme)
+    User.objects.filter(pk=alice.pk).update(is_active=False)
+    assert client.get("/api/v1/me", **bearer(created)).status_code == 401

@@ -125,7 +125,7 @@ def test_it_answers_a_true_bug_with_a_logged_500_envelope(
     def explode(**kwargs: Any) -> None:
         raise RuntimeError("boom: secret internals")
 
-    monkeypatch.setattr("product.apikeys.api.keys_for_workspace", explode)
+    monkeypatch.setattr("product.apikeys.api.keys_for_api", explode)
     response = client.get("/api/v1/keys", **auth)
     assert response.status_code == 500
     error = envelope(response)

@@ -1,0 +1,122 @@
+"""Requests/s of an authenticated list endpoint vs a bare ninja ping, same uvicorn server, same run.
+
+`GET /api/v1/keys` does everything a real API read does: parse the bearer key, look it up by its
+prefix (one indexed query, SHA-256 compare), count it against the per-key rate limit in Redis
+(or the cache), read a page of rows with the cursor paginator and serialise them. `GET /api/v1/ping`
+is ninja with no auth and no database. Both go through the whole middleware stack on one uvicorn
+worker with DEBUG off; the load generator is a tiny keep-alive HTTP/1.1 client on asyncio, so the
+client costs little of the machine's CPU. ratio = list rps / ping rps (goal >= 0.5).
+
+Prints one JSON line last:
+{"bench":"api","ratio":...,"rps":...,"ping_rps":...,"concurrency":...,"seconds":...}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import BenchStack, print_result  # noqa: E402
+
+CONCURRENCY = int(os.environ.get("BENCH_API_CONCURRENCY", "16"))
+SECONDS = float(os.environ.get("BENCH_API_SECONDS", "8"))
+WARMUP_S = 2.0
+PRODUCTION_ENV = {
+    # Production-like: DEBUG off (no query log, no debug pages).
+    "DEBUG": "false",
+    "SECRET_KEY": "bench-secret-key-that-is-long-enough-and-not-insecure-0123456789",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "EMAIL_URL": "consolemail://",
+    "SECURE_SSL_REDIRECT": "false",
+    "API_RATE_LIMIT_PER_MINUTE": "100000000",
+}
+
+
+async def _worker(host: str, port: int, request: bytes, stop_at: float, counts: list[int]) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while time.monotonic() < stop_at:
+            writer.write(request)
+            await writer.drain()
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            await reader.readexactly(length)
+            if status != 200:
+                raise RuntimeError(f"HTTP {status}: {head[:200]!r}")
+            counts[0] += 1
+    finally:
+        writer.close()
+
+
+async def _load(host: str, port: int, request: bytes, seconds: float) -> float:
+    counts = [0]
+    started = time.monotonic()
+    stop_at = started + seconds
+    await asyncio.gather(
+        *(_worker(host, port, request, stop_at, counts) for _ in range(CONCURRENCY))
+    )
+    return counts[0] / (time.monotonic() - started)
+
+
+def measure(port: int, path: str, headers: dict[str, str]) -> float:
+    lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: keep-alive"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    asyncio.run(_load("127.0.0.1", port, request, WARMUP_S))
+    return asyncio.run(_load("127.0.0.1", port, request, SECONDS))
+
+
+def main() -> None:
+    with BenchStack(redis_db=12, extra_env=PRODUCTION_ENV) as stack:
+        stack.start_web()
+        for name, value in PRODUCTION_ENV.items():
+            os.environ[name] = value
+        stack.setup_django()
+        from product.accounts.models import User
+        from product.accounts.services import create_personal_workspace
+        from product.apikeys.services import create_api_key
+
+        user = User.objects.create_user("bench@example.com", "bench-password-123")
+        workspace = create_personal_workspace(user=user)
+        membership = workspace.memberships.get(user=user)
+        keys = [
+            create_api_key(membership=membership, name=f"key {n}", scopes=["read", "write"])
+            for n in range(20)
+        ]
+        auth = {"Authorization": f"Bearer {keys[0].full_key}"}
+
+        # Interleave (ping, list, ping, list) so drift in the machine's load hits both alike.
+        ping_runs, list_runs = [], []
+        for _ in range(2):
+            ping_runs.append(measure(stack.web_port, "/api/v1/ping", {}))
+            list_runs.append(measure(stack.web_port, "/api/v1/keys?limit=20", auth))
+            print(
+                f"ping {ping_runs[-1]:.0f} rps, authenticated list {list_runs[-1]:.0f} rps",
+                flush=True,
+            )
+        ping_rps = sum(ping_runs) / len(ping_runs)
+        list_rps = sum(list_runs) / len(list_runs)
+        print_result(
+            {
+                "bench": "api",
+                "ratio": round(list_rps / ping_rps, 3),
+                "rps": round(list_rps, 1),
+                "ping_rps": round(ping_rps, 1),
+                "concurrency": CONCURRENCY,
+                "seconds": SECONDS,
+                "database": "postgres" if stack.database_url.startswith("postgres") else "sqlite",
+            }
+        )
+
+
+if __name__ == "__main__":
+    main()
