@@ -10,9 +10,17 @@ from django.http import HttpRequest
 from product.accounts.models import User
 from product.accounts.selectors import get_current_membership, workspaces_for_user
 
+THEMES = ("system", "light", "dark")
+THEME_COOKIE = "keel_theme"
+
 
 def keel(request: HttpRequest) -> dict[str, Any]:
-    context: dict[str, Any] = {"uses_devmodel": settings.LLM_USES_DEVMODEL}
+    # The theme is read server-side from a cookie (set by app.js) so a dark page never flashes light.
+    theme = request.COOKIES.get(THEME_COOKIE, "system")
+    context: dict[str, Any] = {
+        "uses_devmodel": settings.LLM_USES_DEVMODEL,
+        "theme": theme if theme in THEMES else "system",
+    }
     if isinstance(request.user, User):
         membership = get_current_membership(request)
         context["current_membership"] = membership

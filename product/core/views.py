@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from product.accounts.selectors import get_current_workspace
 from product.core.health import run_checks
 from product.core.http import AuthenticatedHttpRequest
+from product.llm.quotas import budget_status
 
 
 @require_GET
@@ -24,7 +25,12 @@ def landing(request: HttpRequest) -> HttpResponse:
 @login_required
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     workspace = get_current_workspace(request)
-    return render(request, "core/dashboard.html", {"workspace": workspace})
+    members = workspace.memberships.count()
+    return render(
+        request,
+        "core/dashboard.html",
+        {"workspace": workspace, "usage": budget_status(workspace), "member_count": members},
+    )
 
 
 @require_GET

@@ -77,3 +77,16 @@ def test_it_sets_a_strict_content_security_policy(alice_client: Client) -> None:
     policy = alice_client.get(reverse("core:dashboard"))["Content-Security-Policy"]
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
+
+
+def test_it_renders_the_stored_theme_server_side(alice_client: Client) -> None:
+    alice_client.cookies["keel_theme"] = "dark"
+    assert b'data-theme="dark"' in alice_client.get(reverse("core:dashboard")).content
+    alice_client.cookies["keel_theme"] = '"><script>'
+    assert b'data-theme="system"' in alice_client.get(reverse("core:dashboard")).content
+
+
+def test_it_shows_this_months_spend_on_the_dashboard(alice_client: Client) -> None:
+    response = alice_client.get(reverse("core:dashboard"))
+    assert b"Model spend this month" in response.content
+    assert b"<meter" in response.content
