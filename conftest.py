@@ -6,11 +6,17 @@ workspace of his own. Tests talk about them by name.
 
 from __future__ import annotations
 
+import django
 import pytest
+from django.apps import apps
 from django.test import Client
 
-from product.accounts.models import Membership, User, Workspace
-from product.accounts.tests.factories import UserFactory, WorkspaceFactory
+if not apps.ready:
+    # e2e runs with `-p no:django`, which would otherwise leave the imports below unusable.
+    django.setup()
+
+from product.accounts.models import Membership, User, Workspace  # noqa: E402
+from product.accounts.tests.factories import UserFactory, WorkspaceFactory  # noqa: E402
 
 pytest_plugins = ["product.devmodel.testing"]
 
