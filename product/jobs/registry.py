@@ -103,7 +103,7 @@ class JobContext:
     _progress: int = 0
     _flushed_progress: int = 0
     _cancelled: bool = False
-    _cancel_checked_at: float = 0.0
+    _cancel_checked_at: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:

@@ -1,0 +1,271 @@
+"""Shared helpers for the benchmarks: a throwaway stack (database, Redis db, dev model server,
+Celery worker, web) on free ports, process RSS, and the one-JSON-line result.
+
+    with BenchStack(redis_db=13) as stack:
+        stack.start_devmodel(ttft_ms=0)
+        stack.start_worker(concurrency=200)
+        stack.start_web()
+        stack.setup_django()          # this process now talks to the stack's database
+        ...
+        print_result({"bench": "x", ...})
+
+Postgres and Redis are used when DATABASE_URL / REDIS_URL are set (as `make bench` does when they
+answer); otherwise SQLite and the embedded broker. Every benchmark prints its JSON line last.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_http(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (a localhost URL we built)
+                return
+        except Exception:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout}s")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (uvicorn/celery may fork), in MB."""
+    total_kb = 0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for one in pids:
+        try:
+            for line in Path(f"/proc/{one}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+        except OSError:
+            continue
+    return round(total_kb / 1024, 1)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def print_result(result: dict[str, Any]) -> None:
+    print(json.dumps(result, separators=(",", ":")), flush=True)
+
+
+class BenchStack:
+    def __init__(self, *, redis_db: int = 13, extra_env: dict[str, str] | None = None) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="keel-bench-"))
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.database_url = self._create_database()
+        self.devmodel_port = free_port()
+        self.web_port = free_port()
+        self.env: dict[str, str] = {
+            **os.environ,
+            # Production settings: DEBUG would record every SQL query (CPU and memory).
+            "DEBUG": "false",
+            "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "EMAIL_URL": "consolemail://",
+            "SECURE_SSL_REDIRECT": "false",
+            "KEEL_TESTING": "false",
+            "KEEL_VAR_DIR": str(self.tmp),
+            "DATABASE_URL": self.database_url,
+            "DEVMODEL_PORT": str(self.devmodel_port),
+            "LLM_BASE_URL": f"http://127.0.0.1:{self.devmodel_port}/v1",
+            "LLM_API_KEY": "",
+            "LLM_MODEL": "keel-dev-small",
+            "LLM_USER_REQUESTS_PER_MINUTE": "100000",
+            "LLM_WORKSPACE_MONTHLY_BUDGET_USD": "100000",
+            "API_RATE_LIMIT_PER_MINUTE": "100000",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+        self.env.pop("PYTEST_CURRENT_TEST", None)
+        if os.environ.get("REDIS_URL"):
+            self.env["REDIS_URL"] = os.environ["REDIS_URL"].rsplit("/", 1)[0] + f"/{redis_db}"
+            import redis
+
+            redis.Redis.from_url(self.env["REDIS_URL"]).flushdb()
+        self.manage("migrate", "--no-input")
+
+    # --- database -------------------------------------------------------------------------
+    def _create_database(self) -> str:
+        base = os.environ.get("DATABASE_URL", "")
+        if not base.startswith("postgres"):
+            return f"sqlite:///{self.tmp / 'bench.sqlite3'}"
+        import psycopg
+
+        self._admin_url = base.rsplit("/", 1)[0] + "/postgres"
+        self._db_name = f"keel_bench_{os.getpid()}"
+        with psycopg.connect(self._admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self._db_name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{self._db_name}"')
+        return base.rsplit("/", 1)[0] + "/" + self._db_name
+
+    def _drop_database(self) -> None:
+        if not self.database_url.startswith("postgres"):
+            return
+        from django.db import connections
+
+        connections.close_all()
+        import psycopg
+
+        with psycopg.connect(self._admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self._db_name}" WITH (FORCE)')
+
+    def setup_django(self) -> None:
+        """Point this process's Django at the stack (its database, Redis, model server)."""
+        for name, value in self.env.items():
+            os.environ[name] = value
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "product.settings")
+        import django
+
+        django.setup()
+
+    # --- processes ------------------------------------------------------------------------
+    def manage(self, *args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            check=True,
+            timeout=300,
+        )
+        return done.stdout.decode()
+
+    def _start(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+        log = (self.tmp / f"{name}.log").open("wb")
+        process = subprocess.Popen(
+            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        self.processes[name] = process
+        return process
+
+    def start_devmodel(self, *, ttft_ms: int = 0, token_delay_ms: int = 0) -> None:
+        self._start(
+            "devmodel",
+            [
+                sys.executable,
+                "manage.py",
+                "devmodel",
+                "--port",
+                str(self.devmodel_port),
+                "--ttft-ms",
+                str(ttft_ms),
+                "--token-delay-ms",
+                str(token_delay_ms),
+            ],
+        )
+        wait_for_http(f"http://127.0.0.1:{self.devmodel_port}/v1/models")
+
+    def start_worker(
+        self,
+        *,
+        concurrency: int = 200,
+        queues: str = "llm,default",
+        beat: bool = False,
+        name: str = "worker",
+    ) -> subprocess.Popen[bytes]:
+        args = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "worker",
+            "worker",
+            "-Q",
+            queues,
+            "-P",
+            "threads",
+            "-c",
+            str(concurrency),
+            "-n",
+            f"{name}{os.getpid()}@%h",
+            "--loglevel",
+            "INFO",
+        ]
+        if beat:
+            args += ["-B", "-s", str(self.tmp / f"{name}-beat-schedule")]
+        process = self._start(name, args)
+        self.wait_for_log(name, "ready", timeout=60)
+        return process
+
+    def start_web(self) -> None:
+        self._start(
+            "web",
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "product.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.web_port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+        )
+        wait_for_http(f"{self.web_url}/healthz")
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def wait_for_log(self, name: str, needle: str, timeout: float = 60.0) -> None:
+        path = self.tmp / f"{name}.log"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle in path.read_text(errors="replace"):
+                return
+            process = self.processes[name]
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited: {path.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.1)
+        raise RuntimeError(f"{name} not {needle} in {timeout}s: {path.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def __enter__(self) -> BenchStack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        self._drop_database()
