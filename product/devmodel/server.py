@@ -20,6 +20,7 @@ import json
 import logging
 import math
 import re
+import shlex
 import struct
 import time
 import uuid
@@ -44,13 +45,21 @@ HOSTILE_HTML = (
     "![tracking pixel](https://evil.example/pixel.png?leak=secret)\n\n"
     "- a list item with **bold** text\n- and [a link](javascript:alert(2))\n"
 )
-LOREM_TEXT = (
-    "the model considered your request carefully and drafted a concise answer that covers the "
-    "main points first then adds detail where it helps a reader decide what to do next while "
-    "keeping the tone plain direct and friendly so that nothing important is buried under "
-    "qualifications or filler and every sentence earns its place in the reply"
-)
-LOREM = LOREM_TEXT.split(" ")
+# Plain sentences a model might write; replies pick from them by a hash of the prompt.
+SENTENCES = [
+    "Here is a short answer that covers the main points first.",
+    "The key idea is simple, and the details follow from it.",
+    "In practice, most teams start small and adjust as they learn.",
+    "There are two common approaches, each with its own trade-offs.",
+    "The first keeps things predictable; the second is faster to change.",
+    "If you need more detail on any step, ask and I will expand on it.",
+    "A good next step is to try it on one real example.",
+    "That way you can see what works before committing to a plan.",
+    "Keep an eye on cost and latency as usage grows.",
+    "Most problems show up early, so test with realistic data.",
+    "In short, choose the option your team can maintain with confidence.",
+    "Let me know if you want a checklist or a worked example.",
+]
 
 
 class StreamCut(Exception):  # noqa: N818 (a deliberate event, not a fault)
@@ -100,7 +109,11 @@ def _options(text: str) -> tuple[list[str], dict[str, str]]:
     """Split `503 retry_after=2 key=abc` into positional words and key=value options."""
     words: list[str] = []
     options: dict[str, str] = {}
-    for part in text.split():
+    try:
+        parts = shlex.split(text)
+    except ValueError:  # an unbalanced quote: take the words as they are
+        parts = text.split()
+    for part in parts:
         if "=" in part:
             key, _, value = part.partition("=")
             options[key] = value
@@ -167,12 +180,17 @@ def count_prompt_tokens(messages: list[dict[str, Any]]) -> int:
 
 
 def _lorem(seed: str, words: int) -> str:
+    """At least `words` words of plain prose, the same for the same seed."""
     digest = hashlib.sha256(seed.encode()).digest()
     out: list[str] = []
-    for i in range(words):
-        out.append(LOREM[(digest[i % len(digest)] + i * 7) % len(LOREM)])
-    sentence = " ".join(out)
-    return sentence[:1].upper() + sentence[1:] + "."
+    count = 0
+    i = 0
+    while count < words:
+        sentence = SENTENCES[(digest[i % len(digest)] + i) % len(SENTENCES)]
+        out.append(sentence)
+        count += len(sentence.split())
+        i += 1
+    return " ".join(out)
 
 
 def default_reply(last_user: str) -> str:
@@ -216,7 +234,9 @@ def token_pieces(text: str) -> list[str]:
     return pieces
 
 
-def error_response(status: int, message: str, retry_after: str | None = None) -> JSONResponse:
+def error_response(
+    status: int, message: str, retry_after: str | None = None, retry_after_ms: str | None = None
+) -> JSONResponse:
     kinds = {
         400: ("invalid_request_error", None),
         401: ("authentication_error", "invalid_api_key"),
@@ -229,6 +249,8 @@ def error_response(status: int, message: str, retry_after: str | None = None) ->
     headers = {"x-request-id": _request_id()}
     if retry_after is not None:
         headers["retry-after"] = retry_after
+    if retry_after_ms is not None:
+        headers["retry-after-ms"] = retry_after_ms
     body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -280,6 +302,7 @@ async def chat_completions(request: Request) -> Response:
                 status,
                 options.get("message", f"Scripted error {status} from the dev model server."),
                 retry_after=options.get("retry_after"),
+                retry_after_ms=options.get("retry_after_ms"),
             )
     if script.fail_times is not None:
         times, options = script.fail_times
@@ -292,6 +315,7 @@ async def chat_completions(request: Request) -> Response:
                 status,
                 f"Scripted failure {served + 1} of {times} from the dev model server.",
                 retry_after=options.get("retry_after"),
+                retry_after_ms=options.get("retry_after_ms"),
             )
 
     if script.hang and not body.get("stream"):

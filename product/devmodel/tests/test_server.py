@@ -277,6 +277,8 @@ def test_it_parses_markers_with_options() -> None:
     assert script.error == (429, {"retry_after": "2"})
     assert script.fail_times == (3, {"key": "k"})
     assert script.hang
+    quoted = parse_script('[[error: 400 message="bad things happened"]]')
+    assert quoted.error == (400, {"message": "bad things happened"})
 
 
 def test_it_holds_many_slow_streams_at_once(devmodel: str) -> None:

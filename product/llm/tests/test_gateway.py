@@ -318,3 +318,13 @@ def test_it_refuses_over_budget_before_any_call(
     with pytest.raises(QuotaExceeded):
         ask(alice, acme, "[[reply: hi]]")
     assert not LLMCall.objects.exists()
+
+
+def test_it_prefers_retry_after_ms(devmodel_llm: str, alice: User, acme: Workspace) -> None:
+    key = uuid.uuid4().hex
+    started = time.monotonic()
+    result = ask(
+        alice, acme, f"[[fail_times: 1 status=503 retry_after=30 retry_after_ms=200 key={key}]]"
+    )
+    assert 0.2 <= time.monotonic() - started < 5
+    assert result.text and LLMCall.objects.count() == 2
