@@ -1,0 +1,31 @@
+#!/bin/sh
+# One image, three roles. `web` applies migrations before serving (a migration that fails stops
+# the deploy before traffic reaches new code); worker and beat never migrate.
+set -e
+
+case "${1:-web}" in
+  web)
+    python manage.py migrate --noinput
+    exec uvicorn product.asgi:application \
+      --host 0.0.0.0 --port "${PORT:-8000}" \
+      --workers "${WEB_CONCURRENCY:-2}" \
+      --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-*}" \
+      --no-server-header
+    ;;
+  worker)
+    # Model calls are I/O bound: a thread pool runs many at once (see docs/architecture.md).
+    exec celery -A worker worker -Q llm,default -P threads \
+      -c "${WORKER_CONCURRENCY:-100}" --loglevel "${LOG_LEVEL:-INFO}"
+    ;;
+  beat)
+    exec celery -A worker beat --loglevel "${LOG_LEVEL:-INFO}" \
+      --schedule /app/var/celerybeat-schedule
+    ;;
+  manage)
+    shift
+    exec python manage.py "$@"
+    ;;
+  *)
+    exec "$@"
+    ;;
+esac
