@@ -3,7 +3,9 @@ takes effect at once. Also: the interactive docs work under the strict CSP."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -98,3 +100,36 @@ def test_it_serves_interactive_docs_under_the_strict_csp(browser: Browser, stack
     expect(page.locator(".opblock-summary-path", has_text="/api/v1/keys").first).to_be_visible()
     assert blocked == []
     context.close()
+
+
+def test_it_runs_the_documented_client_example(stack: Stack) -> None:
+    """docs/api.md's example (the README's) runs as written against the live stack."""
+    email = f"client-{uuid.uuid4().hex[:8]}@example.com"
+    stack.create_user(email, PASSWORD)
+    full_key = stack.manage(
+        "shell",
+        "-c",
+        "from product.accounts.models import Membership\n"
+        "from product.apikeys.services import create_api_key\n"
+        f"m = Membership.objects.get(user__email={email!r}, workspace__is_personal=True)\n"
+        "print(create_api_key(membership=m, name='docs', scopes=['read', 'write']).full_key)\n",
+    ).split()[-1]  # the shell may print a banner first
+    doc = (ROOT / "docs" / "api.md").read_text()
+    example = doc.split("## Example", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    done = subprocess.run(
+        [sys.executable, "-c", example],
+        env={
+            **os.environ,
+            "KEEL_URL": stack.url,
+            "KEEL_API_KEY": full_key,
+            "PYTHONPATH": str(ROOT / "clients" / "python"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    first_line, reply = done.stdout.splitlines()[0], "".join(done.stdout.splitlines()[1:])
+    assert first_line.startswith("succeeded")
+    assert reply.strip()
