@@ -147,6 +147,7 @@ def reserve(
     estimate = estimate_usd(model=model, input_tokens=input_tokens, output_tokens=output_tokens)
     with transaction.atomic():
         # The lock serialises reservations per workspace: check and insert happen as one step.
+        # (SQLite ignores FOR UPDATE; its IMMEDIATE transactions, see settings, serialise writers.)
         Workspace.objects.select_for_update().only("pk").get(pk=workspace.pk)
         now = timezone.now()
         budget = monthly_budget(workspace)
