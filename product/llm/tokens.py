@@ -10,8 +10,6 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from bpe_openai import get_encoding
-
 # OpenAI's documented framing: ~3 tokens per message and 3 to prime the assistant's reply.
 TOKENS_PER_MESSAGE = 3
 TOKENS_REPLY_PRIMING = 3
@@ -19,6 +17,9 @@ TOKENS_REPLY_PRIMING = 3
 
 @lru_cache(maxsize=1)
 def _encoding() -> Any:
+    # Imported on first use: the tokenizer maps ~70 MB and takes most of a second to load.
+    from bpe_openai import get_encoding
+
     return get_encoding("o200k_base")
 
 
