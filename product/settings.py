@@ -336,9 +336,9 @@ LLM_CATALOG: dict[str, dict[str, Any]] = {
     "text-embedding-3-small": {"context_window": 8192, "input": "0.02", "output": "0"},
 }
 LLM_CATALOG.update(env.json("LLM_CATALOG_JSON", default={}))
-LLM_EMBEDDING_MODEL: str = env.str(
-    "LLM_EMBEDDING_MODEL",
-    default="keel-dev-embed" if LLM_USES_DEVMODEL else "text-embedding-3-small",
+# An empty value (as in .env.example) means the default, like an unset one.
+LLM_EMBEDDING_MODEL: str = env.str("LLM_EMBEDDING_MODEL", default="") or (
+    "keel-dev-embed" if LLM_USES_DEVMODEL else "text-embedding-3-small"
 )
 # In-process retry waits: a provider's Retry-After above the cap becomes a Celery retry instead.
 LLM_RETRY_BACKOFF_S: float = env.float("LLM_RETRY_BACKOFF_S", default=0.5)
