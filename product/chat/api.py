@@ -123,10 +123,11 @@ def delete_conversation(request: HttpRequest, conversation_id: uuid.UUID) -> tup
     summary="List a conversation's messages",
     description="In order, oldest first.",
 )
+@cursor_paginated(order_by="position", descending=False, transform=MessageOut.from_message)
 def list_messages(request: HttpRequest, conversation_id: uuid.UUID) -> Any:
     require_scope(request, "read")
     conversation = _conversation(request, conversation_id)
-    return [MessageOut.from_message(m) for m in selectors.messages_for_conversation(conversation)]
+    return selectors.messages_for_conversation(conversation)
 
 
 @router.post(

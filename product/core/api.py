@@ -160,7 +160,7 @@ class RateLimit:
 def _count_hit(bucket: str) -> int:
     """Add one hit to a window's bucket and return the count: one round trip on Redis."""
     if isinstance(cache, RedisCache):
-        client = cache._cache.get_client(write=True)
+        client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
         key = cache.make_and_validate_key(bucket)
         pipe = client.pipeline(transaction=False)
         pipe.incr(key)

@@ -7,24 +7,26 @@
 
 The view returns a queryset; the decorator (ninja's `paginate` with `CursorPagination` below) adds
 `?limit=` and `?cursor=` to the route, orders newest first by `(created_at, id)` and answers
-`{"items": [...], "next": "<absolute URL of the next page>" | null}`.
+`{"items": [...], "next": "<absolute URL of the next page>" | null}`. Lists with another natural
+order say so: `@cursor_paginated(order_by="position", descending=False)`; lists whose items need
+mapping to their Out schema pass `transform=ItemOut.from_model` (applied to one page only).
 
 Why keyset, not offsets: a page is one indexed range scan however deep the client goes, and rows
 created while a client pages never shift it into duplicates or gaps. The cursor is opaque to
-clients (URL-safe base64 of the last row's `created_at` and `id`); a tampered one is a 422, never
-a 500. Any model with `created_at` and a unique `id` (every `TimeStampedModel`) works.
+clients (URL-safe base64 of the last row's ordering value and id); a tampered one is a 422, never a
+500. The ordering field plus the primary key must be unique together (the pk makes it so).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 from urllib import parse
 
+from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from ninja import Field, Schema
@@ -37,53 +39,84 @@ MAX_LIMIT = 100
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def encode_cursor(row: Model) -> str:
-    created_at: datetime = row.created_at  # type: ignore[attr-defined]
-    raw = f"{created_at.isoformat()}|{row.pk}"
+def _text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def encode_cursor(row: Model, order_by: str = "created_at") -> str:
+    raw = f"{_text(getattr(row, order_by))}|{row.pk}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+def _invalid_cursor(exc: Exception) -> ApiError:
+    return ApiError(
+        422,
+        "invalid_cursor",
+        "The cursor is not valid: pass back the `next` URL exactly as it was given.",
+        details=[{"field": "query.cursor", "message": "Invalid cursor."}],
+    )
+
+
+def decode_cursor(model: type[Model], cursor: str, order_by: str = "created_at") -> tuple[Any, Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        created_at, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
-        when = datetime.fromisoformat(created_at)
-        if when.tzinfo is None:
+        value, sep, pk = base64.urlsafe_b64decode(padded.encode()).decode().rpartition("|")
+        if not sep:
+            raise ValueError("no separator")
+        field = model._meta.get_field(order_by)
+        position = field.to_python(value)  # type: ignore[union-attr]
+        if isinstance(position, datetime) and position.tzinfo is None:
             raise ValueError("naive timestamp")
-        return when, uuid.UUID(pk)
-    except (ValueError, UnicodeError, binascii.Error) as exc:
-        raise ApiError(
-            422,
-            "invalid_cursor",
-            "The cursor is not valid: pass back the `next` URL exactly as it was given.",
-            details=[{"field": "query.cursor", "message": "Invalid cursor."}],
-        ) from exc
+        if position is None:
+            raise ValueError("empty position")
+        assert model._meta.pk is not None
+        return position, model._meta.pk.to_python(pk)
+    except (ValueError, TypeError, UnicodeError, binascii.Error, ValidationError) as exc:
+        raise _invalid_cursor(exc) from exc
+
+
+def _keyset(
+    queryset: QuerySet[Any], cursor: str | None, order_by: str, descending: bool
+) -> QuerySet[Any]:
+    sign = "-" if descending else ""
+    rows = queryset.order_by(f"{sign}{order_by}", f"{sign}pk")
+    if cursor:
+        position, pk = decode_cursor(queryset.model, cursor, order_by)
+        beyond = "lt" if descending else "gt"
+        rows = rows.filter(
+            Q(**{f"{order_by}__{beyond}": position})
+            | Q(**{order_by: position, f"pk__{beyond}": pk})
+        )
+    return rows
 
 
 def page_after(
-    queryset: QuerySet[Any], *, cursor: str | None, limit: int
+    queryset: QuerySet[Any],
+    *,
+    cursor: str | None,
+    limit: int,
+    order_by: str = "created_at",
+    descending: bool = True,
 ) -> tuple[list[Any], str | None]:
-    """Newest first; returns the page's rows and the cursor of the next page (None on the last)."""
-    rows = queryset.order_by("-created_at", "-pk")
-    if cursor:
-        created_at, pk = decode_cursor(cursor)
-        rows = rows.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk))
-    found = list(rows[: limit + 1])
+    """One page and the cursor of the next one (None on the last)."""
+    found = list(_keyset(queryset, cursor, order_by, descending)[: limit + 1])
     if len(found) > limit:
-        return found[:limit], encode_cursor(found[limit - 1])
+        return found[:limit], encode_cursor(found[limit - 1], order_by)
     return found, None
 
 
 async def apage_after(
-    queryset: QuerySet[Any], *, cursor: str | None, limit: int
+    queryset: QuerySet[Any],
+    *,
+    cursor: str | None,
+    limit: int,
+    order_by: str = "created_at",
+    descending: bool = True,
 ) -> tuple[list[Any], str | None]:
-    rows = queryset.order_by("-created_at", "-pk")
-    if cursor:
-        created_at, pk = decode_cursor(cursor)
-        rows = rows.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk))
-    found = [row async for row in rows[: limit + 1]]
+    rows = _keyset(queryset, cursor, order_by, descending)[: limit + 1]
+    found = [row async for row in rows]
     if len(found) > limit:
-        return found[:limit], encode_cursor(found[limit - 1])
+        return found[:limit], encode_cursor(found[limit - 1], order_by)
     return found, None
 
 
@@ -110,7 +143,7 @@ class CursorParams(Schema):
 class CursorPagination(AsyncPaginationBase):
     """ninja's pagination protocol with Keel's keyset cursor (see the module docstring)."""
 
-    Input = CursorParams
+    Input = CursorParams  # type: ignore[assignment]
 
     class Output(Schema):
         items: list[Any]
@@ -120,22 +153,97 @@ class CursorPagination(AsyncPaginationBase):
 
     items_attribute = "items"
 
-    def paginate_queryset(
-        self, queryset: QuerySet[Any], pagination: CursorParams, request: HttpRequest, **params: Any
-    ) -> dict[str, Any]:
-        items, cursor = page_after(queryset, cursor=pagination.cursor, limit=pagination.limit)
+    def __init__(
+        self,
+        *,
+        order_by: str = "created_at",
+        descending: bool = True,
+        transform: Callable[[Any], Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.order_by = order_by
+        self.descending = descending
+        self.transform = transform
+
+    def _answer(self, request: HttpRequest, items: list[Any], cursor: str | None) -> dict[str, Any]:
+        if self.transform is not None:
+            items = [self.transform(item) for item in items]
         return {"items": items, "next": next_url(request, cursor)}
+
+    def paginate_queryset(
+        self,
+        queryset: QuerySet[Any],
+        pagination: CursorParams,
+        request: HttpRequest,
+        **params: Any,
+    ) -> dict[str, Any]:
+        items, cursor = page_after(
+            queryset,
+            cursor=pagination.cursor,
+            limit=pagination.limit,
+            order_by=self.order_by,
+            descending=self.descending,
+        )
+        return self._answer(request, items, cursor)
 
     async def apaginate_queryset(
-        self, queryset: QuerySet[Any], pagination: CursorParams, request: HttpRequest, **params: Any
+        self,
+        queryset: QuerySet[Any],
+        pagination: CursorParams,
+        request: HttpRequest,
+        **params: Any,
     ) -> dict[str, Any]:
         items, cursor = await apage_after(
-            queryset, cursor=pagination.cursor, limit=pagination.limit
+            queryset,
+            cursor=pagination.cursor,
+            limit=pagination.limit,
+            order_by=self.order_by,
+            descending=self.descending,
         )
-        return {"items": items, "next": next_url(request, cursor)}
+        return self._answer(request, items, cursor)
 
 
-def cursor_paginated(func: F) -> F:
+def _resolve_annotations(view: Callable[..., Any]) -> None:
+    """Evaluate the view's postponed annotations (`from __future__ import annotations`) in its
+    own module: ninja resolves them against the globals of the wrapper paginate puts around the
+    view, where names such as `uuid` do not exist (a 500 on every call)."""
+    annotations = getattr(view, "__annotations__", {})
+    for name, annotation in list(annotations.items()):
+        if isinstance(annotation, str):
+            try:
+                annotations[name] = eval(annotation, view.__globals__)  # noqa: S307 (the module's own annotation)
+            except Exception:  # noqa: BLE001, S112 (left for ninja to report as before)
+                continue
+
+
+@overload
+def cursor_paginated(func: F) -> F: ...
+
+
+@overload
+def cursor_paginated(
+    *,
+    order_by: str = "created_at",
+    descending: bool = True,
+    transform: Callable[[Any], Any] | None = None,
+) -> Callable[[F], F]: ...
+
+
+def cursor_paginated(
+    func: F | None = None,
+    *,
+    order_by: str = "created_at",
+    descending: bool = True,
+    transform: Callable[[Any], Any] | None = None,
+) -> F | Callable[[F], F]:
     """Paginate a list route (declared `response=list[ItemOut]`) that returns a queryset."""
-    decorated: F = paginate(CursorPagination)(func)
-    return decorated
+
+    def decorate(view: F) -> F:
+        _resolve_annotations(view)
+        decorated: F = paginate(
+            CursorPagination, order_by=order_by, descending=descending, transform=transform
+        )(view)
+        return decorated
+
+    return decorate(func) if func is not None else decorate

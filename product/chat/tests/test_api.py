@@ -66,7 +66,7 @@ def test_it_sends_a_message_and_streams_the_reply(
     read = client.get(f"/api/v1/messages/{reply.pk}", **auth).json()
     assert read["status"] == "done"
     assert read["usage"]["output_tokens"] > 0
-    listed = client.get(f"/api/v1/conversations/{conversation.pk}/messages", **auth).json()
+    listed = client.get(f"/api/v1/conversations/{conversation.pk}/messages", **auth).json()["items"]
     assert [m["role"] for m in listed] == ["user", "assistant"]
 
 

@@ -77,3 +77,20 @@ def test_it_answers_a_tampered_cursor_with_422(
     response = client.get("/api/v1/keys", {"cursor": cursor}, **bearer(created))
     assert response.status_code == 422
     assert response.json()["error"]["code"] in {"invalid_cursor", "validation_error"}
+
+
+def test_it_pages_in_another_order_oldest_first(alice: User, acme: Workspace) -> None:
+    from product.core.pagination import page_after
+
+    for name in ["c", "a", "b", "a"]:
+        make_key(user=alice, workspace=acme, name=name)
+    queryset = ApiKey.objects.filter(workspace=acme)
+    seen, cursor = [], None
+    while True:
+        page, cursor = page_after(
+            queryset, cursor=cursor, limit=1, order_by="name", descending=False
+        )
+        seen += [key.name for key in page]
+        if cursor is None:
+            break
+    assert seen == ["a", "a", "b", "c"]
