@@ -38,7 +38,7 @@ from django.utils import timezone
 from product.accounts.models import User, Workspace
 from product.llm import quotas
 from product.llm.catalog import cost_usd
-from product.llm.errors import ProviderError
+from product.llm.errors import InputTooLarge, ProviderError
 from product.llm.models import BudgetReservation, LLMCall
 from product.llm.tokens import count_message_tokens, count_tokens
 
@@ -343,7 +343,11 @@ def _prepare(
         )
     else:
         # The prompt may have grown since the job was accepted (e.g. chat history): cap again.
-        quotas.check_input(messages=messages, model=model, max_tokens=max_tokens)
+        try:
+            quotas.check_input(messages=messages, model=model, max_tokens=max_tokens)
+        except InputTooLarge:
+            quotas.release(reservation)
+            raise
     return model, max_tokens, reservation
 
 

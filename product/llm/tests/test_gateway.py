@@ -328,3 +328,17 @@ def test_it_prefers_retry_after_ms(devmodel_llm: str, alice: User, acme: Workspa
     )
     assert 0.2 <= time.monotonic() - started < 5
     assert result.text and LLMCall.objects.count() == 2
+
+
+def test_it_releases_the_callers_reservation_when_the_prompt_grew_too_large(
+    devmodel_llm: str, settings: Any, alice: User, acme: Workspace
+) -> None:
+    reservation = quotas.reserve(
+        workspace=acme, user=alice, feature="test", messages=user_says("hi")
+    )
+    settings.LLM_MAX_INPUT_TOKENS = 50
+    with pytest.raises(InputTooLarge):
+        ask(alice, acme, "word " * 200, reservation=reservation)
+    reservation.refresh_from_db()
+    assert reservation.status == BudgetReservation.Status.RELEASED
+    assert not LLMCall.objects.exists()
