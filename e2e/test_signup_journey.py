@@ -1,0 +1,88 @@
+"""Ada signs up, verifies her email, makes a workspace and invites Grace, who joins through the link.
+
+Everything goes through the browser and the real mail path (the dev backend's outbox files), on
+the live stack: uvicorn, a Celery worker and the dev model server.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, expect
+
+from e2e.conftest import Stack
+
+PASSWORD = "keel-e2e-long-passphrase-42"
+
+
+def link_in(body: str, path: str) -> str:
+    match = re.search(rf"https?://\S+{re.escape(path)}\S*", body)
+    assert match is not None, body
+    return match.group(0)
+
+
+def sign_up_and_verify(page: Page, stack: Stack, email: str) -> None:
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password (again)").fill(PASSWORD)
+    page.get_by_role("button", name="Sign Up").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("Verify Your Email"))
+    confirm_url = link_in(stack.last_mail_body(email), "/accounts/confirm-email/")
+    page.goto(confirm_url.replace("http://localhost:8000", stack.url))
+    page.get_by_role("button", name="Confirm").click()
+
+
+def test_a_new_team_signs_up_and_gets_together(
+    page: Page, browser: Browser, stack: Stack, screenshots_dir: Path
+) -> None:
+    page.goto(stack.url)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ship a real AI product")
+    page.screenshot(path=str(screenshots_dir / "landing.png"), full_page=True)
+
+    # Ada signs up and verifies her address from the email.
+    page.get_by_role("link", name="Create your account").click()
+    sign_up_and_verify(page, stack, "ada@example.com")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    expect(page.locator("main")).to_contain_text("ada's workspace")
+
+    # She makes a workspace for her team...
+    page.get_by_role("link", name="All workspaces").click()
+    page.get_by_role("link", name="New workspace").click()
+    page.get_by_label("Workspace name").fill("Ada Labs")
+    page.get_by_role("button", name="Create workspace").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ada Labs")
+
+    # ...and invites Grace; the page updates in place and a toast confirms it.
+    page.get_by_label("Email address").fill("grace@example.com")
+    page.get_by_label("Role", exact=True).select_option("admin")
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.locator("#toasts")).to_contain_text("Invitation sent to grace@example.com")
+    expect(page.locator("#people")).to_contain_text("grace@example.com")
+
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    page.screenshot(path=str(screenshots_dir / "dashboard.png"), full_page=True)
+
+    # Grace, in her own browser, follows the emailed link, signs up and lands in Ada Labs.
+    grace = browser.new_context(base_url=stack.url).new_page()
+    invitation_url = link_in(stack.last_mail_body("grace@example.com"), "/workspaces/invitations/")
+    grace.goto(invitation_url.replace("http://localhost:8000", stack.url))
+    expect(grace.get_by_role("heading", level=1)).to_have_text("Join Ada Labs")
+    grace.locator("main").get_by_role("link", name="Sign up").click()
+    sign_up_and_verify(grace, stack, "grace@example.com")
+    expect(grace.locator("#toasts")).to_contain_text("You joined Ada Labs")
+    expect(grace.locator("main")).to_contain_text("Workspace Ada Labs")
+    grace.get_by_role("link", name="Workspace", exact=True).click()
+    expect(grace.locator("#people")).to_contain_text("ada@example.com")
+    expect(grace.locator("#people")).to_contain_text("grace@example.com")
+
+    # Ada sees her new admin; then logs out.
+    page.goto(f"{stack.url}/workspaces/")
+    page.get_by_role("link", name="Ada Labs").click()
+    expect(page.locator("#people")).to_contain_text("grace@example.com")
+    page.locator("summary[aria-label='Account menu']").click()
+    page.get_by_role("button", name="Log out").click()
+    expect(
+        page.get_by_role("navigation", name="Account").get_by_role("link", name="Log in")
+    ).to_be_visible()
