@@ -154,7 +154,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     }
     env.pop("PYTEST_CURRENT_TEST", None)
     if os.environ.get("REDIS_URL"):
-        env["REDIS_URL"] = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/14"
+        # E2E_REDIS_URL gives parallel e2e runs their own Redis db (a shared one lets one run's
+        # worker take another run's tasks).
+        env["REDIS_URL"] = os.environ.get("E2E_REDIS_URL") or (
+            os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/14"
+        )
         import redis
 
         redis.Redis.from_url(env["REDIS_URL"]).flushdb()

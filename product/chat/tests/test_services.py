@@ -98,7 +98,9 @@ def test_it_retries_a_failed_reply(
 ) -> None:
     settings.LLM_MAX_RETRIES = 0  # type: ignore[attr-defined]
     failed = run_reply(
-        send(conversation, alice, "[[fail_times: 1 status=400 key=svc-retry]] hi").reply
+        send(
+            conversation, alice, "Hi [[fail_times: 1 status=400 key=svc-retry]] [[reply: Back.]]"
+        ).reply
     )
     assert failed.status == Message.Status.FAILED
     again = services.regenerate_reply(message=failed, user=alice)
@@ -106,6 +108,7 @@ def test_it_retries_a_failed_reply(
     assert again.position == failed.position
     done = run_reply(again)
     assert done.status == Message.Status.DONE
+    assert done.text == "Back."
 
 
 def test_it_stops_a_queued_reply_at_once(conversation: Conversation, alice: User) -> None:
