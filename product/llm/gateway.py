@@ -191,6 +191,10 @@ def _classify(exc: Exception) -> tuple[bool, str, float | None, str]:
         status = exc.status_code
         retryable = status in RETRYABLE_STATUSES or status >= 500
         headers = exc.response.headers if exc.response is not None else None
+        # Like the SDK, let the provider overrule the status: `x-should-retry: true|false`.
+        should_retry = (headers.get("x-should-retry") if headers else None) or ""
+        if should_retry.lower() in {"true", "false"}:
+            retryable = should_retry.lower() == "true"
         request_id = (headers.get("x-request-id") if headers else None) or ""
         message = exc.message if isinstance(exc.message, str) else str(exc)
         return retryable, f"HTTP {status}: {message}", _retry_after(headers), request_id
@@ -224,14 +228,14 @@ def _fail(
     exc: Exception,
 ) -> _AttemptFailed:
     retryable, error, retry_after, request_id = _classify(exc)
-    cost, unknown = _cost(model, 0, 0, 0)
     call = ctx.record(
         model=model,
         status=LLMCall.Status.FAILED,
         error=redact(error)[:2000],
         latency_ms=_elapsed_ms(started),
-        cost=cost,
-        cost_unknown=unknown,
+        # No tokens were used, so the price does not matter: a failed attempt costs nothing.
+        cost=Decimal(0),
+        cost_unknown=False,
         provider_request_id=request_id,
         attempt=attempt,
         retry_of=retry_of,

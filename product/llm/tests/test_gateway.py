@@ -342,3 +342,13 @@ def test_it_releases_the_callers_reservation_when_the_prompt_grew_too_large(
     reservation.refresh_from_db()
     assert reservation.status == BudgetReservation.Status.RELEASED
     assert not LLMCall.objects.exists()
+
+
+def test_it_charges_nothing_for_a_failed_attempt_even_without_a_price(
+    devmodel_llm: str, alice: User, acme: Workspace
+) -> None:
+    with pytest.raises(ProviderError):
+        ask(alice, acme, "[[error: 400]]", model="mystery-model")
+    call = LLMCall.objects.get()
+    assert call.cost_usd == Decimal("0") and not call.cost_unknown
+    assert BudgetReservation.objects.get().status == BudgetReservation.Status.RELEASED
