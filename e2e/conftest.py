@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -135,9 +136,15 @@ def _start(
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    var_dir = tmp_path_factory.mktemp("keel-e2e")
+    with run_stack(tmp_path_factory.mktemp("keel-e2e")) as running:
+        yield running
+
+
+@contextmanager
+def run_stack(var_dir: Path, *, embedded: bool = False) -> Iterator[Stack]:
+    """Start web, worker and dev model server. `embedded`: no Postgres, no Redis (the defaults)."""
     web_port, devmodel_port = free_port(), free_port()
-    database_url = e2e_database_url(var_dir)
+    database_url = f"sqlite:///{var_dir / 'e2e.sqlite3'}" if embedded else e2e_database_url(var_dir)
     env = {
         **os.environ,
         "DEBUG": "true",
@@ -153,7 +160,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("PYTEST_CURRENT_TEST", None)
-    if os.environ.get("REDIS_URL"):
+    if embedded:
+        env.pop("REDIS_URL", None)
+        for folder in ("out", "processed"):
+            (var_dir / "broker" / folder).mkdir(parents=True, exist_ok=True)
+    elif os.environ.get("REDIS_URL"):
         # E2E_REDIS_URL gives parallel e2e runs their own Redis db (a shared one lets one run's
         # worker take another run's tasks).
         env["REDIS_URL"] = os.environ.get("E2E_REDIS_URL") or (
