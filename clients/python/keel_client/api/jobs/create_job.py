@@ -1,0 +1,227 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error_out import ErrorOut
+from ...models.job_detail_out import JobDetailOut
+from ...models.job_in import JobIn
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    body: JobIn,
+    idempotency_key: None | str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/v1/jobs",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ErrorOut | JobDetailOut | None:
+    if response.status_code == 202:
+        response_202 = JobDetailOut.from_dict(response.json())
+
+        return response_202
+
+    if response.status_code == 401:
+        response_401 = ErrorOut.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorOut.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ErrorOut.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = ErrorOut.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = ErrorOut.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 422:
+        response_422 = ErrorOut.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = ErrorOut.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ErrorOut | JobDetailOut]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: JobIn,
+    idempotency_key: None | str | Unset = UNSET,
+) -> Response[ErrorOut | JobDetailOut]:
+    """Submit a job
+
+     Queues an `ask.once` job and answers at once with its id; poll `GET /jobs/{id}` until `status` is
+    succeeded, failed or cancelled. Over quota: 429 with `Retry-After`, and nothing is queued.
+
+    Args:
+        idempotency_key (None | str | Unset): Any unique string (a UUID is good). A retry with the
+            same key and body returns the first response instead of creating the work again.
+        body (JobIn):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorOut | JobDetailOut]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: JobIn,
+    idempotency_key: None | str | Unset = UNSET,
+) -> ErrorOut | JobDetailOut | None:
+    """Submit a job
+
+     Queues an `ask.once` job and answers at once with its id; poll `GET /jobs/{id}` until `status` is
+    succeeded, failed or cancelled. Over quota: 429 with `Retry-After`, and nothing is queued.
+
+    Args:
+        idempotency_key (None | str | Unset): Any unique string (a UUID is good). A retry with the
+            same key and body returns the first response instead of creating the work again.
+        body (JobIn):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorOut | JobDetailOut
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+        idempotency_key=idempotency_key,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: JobIn,
+    idempotency_key: None | str | Unset = UNSET,
+) -> Response[ErrorOut | JobDetailOut]:
+    """Submit a job
+
+     Queues an `ask.once` job and answers at once with its id; poll `GET /jobs/{id}` until `status` is
+    succeeded, failed or cancelled. Over quota: 429 with `Retry-After`, and nothing is queued.
+
+    Args:
+        idempotency_key (None | str | Unset): Any unique string (a UUID is good). A retry with the
+            same key and body returns the first response instead of creating the work again.
+        body (JobIn):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorOut | JobDetailOut]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: JobIn,
+    idempotency_key: None | str | Unset = UNSET,
+) -> ErrorOut | JobDetailOut | None:
+    """Submit a job
+
+     Queues an `ask.once` job and answers at once with its id; poll `GET /jobs/{id}` until `status` is
+    succeeded, failed or cancelled. Over quota: 429 with `Retry-After`, and nothing is queued.
+
+    Args:
+        idempotency_key (None | str | Unset): Any unique string (a UUID is good). A retry with the
+            same key and body returns the first response instead of creating the work again.
+        body (JobIn):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorOut | JobDetailOut
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+    ).parsed

@@ -1,0 +1,10 @@
+from enum import StrEnum
+
+
+class AskOnceInputTask(StrEnum):
+    CUSTOM = "custom"
+    KEY_POINTS = "key_points"
+    SUMMARISE = "summarise"
+
+    def __str__(self) -> str:
+        return str(self.value)
