@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from product.core.api import ApiError, require_scope
 from product.core.idempotency import IdempotencyKeyHeader, run_idempotent
@@ -95,7 +95,7 @@ def _detail(job: Job) -> dict[str, Any]:
 )
 def create_job(
     request: HttpRequest, payload: JobIn, idempotency_key: IdempotencyKeyHeader = None
-) -> tuple[int, Any]:
+) -> Status[Any]:
     who = require_scope(request, "write")
 
     def create() -> tuple[int, Any]:
@@ -119,13 +119,14 @@ def create_job(
             raise as_api_error(exc) from exc
         return 202, _detail(job)
 
-    return run_idempotent(
+    status, body = run_idempotent(
         actor=who,
         scope="jobs.create",
         key=idempotency_key,
         payload=payload.model_dump(mode="json"),
         create=create,
     )
+    return Status(status, body)
 
 
 @router.get("/jobs", response=list[JobOut], summary="List the workspace's jobs")

@@ -160,6 +160,7 @@ class _Beater:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._own: Any = None  # psycopg.Connection, only while jobs run (Postgres)
+        self._own_lock = threading.Lock()
 
     def add(self, ctx: JobContext) -> None:
         with self._lock:
@@ -171,6 +172,11 @@ class _Beater:
     def remove(self, ctx: JobContext) -> None:
         with self._lock:
             self._contexts.pop(ctx.job.pk, None)
+            idle = not self._contexts
+        if idle:
+            # Close at once when the last job ends: an idle process holds no extra connection
+            # (and a test database can be dropped right after the last test).
+            self._close_own()
 
     def _run(self) -> None:
         last = time.monotonic()
@@ -194,20 +200,22 @@ class _Beater:
                 release_connection()
 
     def _close_own(self) -> None:
-        if self._own is not None:
-            try:
-                self._own.close()
-            finally:
-                self._own = None
+        with self._own_lock:
+            if self._own is not None:
+                try:
+                    self._own.close()
+                finally:
+                    self._own = None
 
     def _execute(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-        if self._own is None:
-            import psycopg
+        with self._own_lock:
+            if self._own is None:
+                import psycopg
 
-            self._own = psycopg.connect(**connection.get_connection_params(), autocommit=True)
-        with self._own.cursor() as cursor:
-            cursor.execute(sql, params)
-            return list(cursor.fetchall()) if cursor.description else []
+                self._own = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+            with self._own.cursor() as cursor:
+                cursor.execute(sql, params)
+                return list(cursor.fetchall()) if cursor.description else []
 
     def beat(self) -> None:
         with self._lock:

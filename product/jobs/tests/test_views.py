@@ -173,3 +173,17 @@ def test_it_answers_404_to_outsiders_on_every_job_url(
 def test_it_needs_a_signed_in_user(client: Client, alice: User) -> None:
     response = client.get(reverse("jobs:job-list"))
     assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_and_shows_jobs(client: Client, alice: User) -> None:
+    from product.accounts.models import User as UserModel
+
+    admin_user = UserModel.objects.create_superuser("root@example.com", "pw-root-123456")
+    submit_client = Client()
+    submit_client.force_login(alice)
+    submit(submit_client, "for the admin")
+    job = Job.objects.get()
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:jobs_job_changelist")).status_code == 200
+    assert client.get(reverse("admin:jobs_job_change", args=[job.pk])).status_code == 200
