@@ -60,3 +60,48 @@ def test_it_serves_the_schema_at_the_versioned_url(client: Any) -> None:
     assert response.status_code == 200
     assert response.json()["info"]["title"] == "Keel API"
     assert response.json()["paths"] == live_schema()["paths"]
+
+
+def test_it_commits_the_client_generated_from_the_committed_schema(tmp_path: Path) -> None:
+    """clients/python/ is exactly what `make client` makes from openapi.json."""
+    import filecmp
+    import shutil
+    import subprocess
+    import sys
+
+    generator = Path(sys.executable).parent / "openapi-python-client"
+    root = Path(settings.BASE_DIR)
+    shutil.copy(root / "openapi.json", tmp_path / "openapi.json")
+    done = subprocess.run(
+        [
+            str(generator),
+            "generate",
+            "--path",
+            "openapi.json",
+            "--output-path",
+            "python",
+            "--config",
+            str(root / "clients" / "openapi-python-client.yaml"),
+            "--meta",
+            "uv",
+            "--overwrite",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    def files(base: Path) -> set[str]:
+        return {
+            str(p.relative_to(base))
+            for p in base.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts
+        }
+
+    committed, fresh = root / "clients" / "python", tmp_path / "python"
+    assert files(committed) == files(fresh), "Run `make client` and commit clients/python/."
+    _, mismatch, errors = filecmp.cmpfiles(committed, fresh, sorted(files(fresh)), shallow=False)
+    assert (mismatch, errors) == ([], []), "Run `make client` and commit clients/python/."
