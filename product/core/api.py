@@ -207,11 +207,16 @@ class BearerKeyAuth(HttpBearer):
 
     openapi_scheme = "bearer"
 
-    def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
-        who = authenticate_api_key(token)
+    def __call__(self, request: HttpRequest) -> Actor | None:
+        # The rate limit is counted here, not in `authenticate`, so code that only asks "who is
+        # this?" (the SSE view) never gets an ApiError out of it.
+        who: Actor | None = super().__call__(request)
         if who is not None:
             check_rate_limit(request, who)
         return who
+
+    def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
+        return authenticate_api_key(token)
 
 
 class WorkspaceSessionAuth(NinjaSessionAuth):
@@ -225,8 +230,10 @@ class WorkspaceSessionAuth(NinjaSessionAuth):
         # misleading 403 "CSRF failed", to an API client that simply sent no (or a bad) key.
         if not request.user.is_authenticated:
             return None
-        result: Actor | None = super().__call__(request)
-        return result
+        who: Actor | None = super().__call__(request)
+        if who is not None:
+            check_rate_limit(request, who)
+        return who
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
         user = request.user
@@ -244,9 +251,7 @@ class WorkspaceSessionAuth(NinjaSessionAuth):
             if found is None:
                 return None
             membership = found
-        who = Actor(user=user, workspace=membership.workspace)
-        check_rate_limit(request, who)
-        return who
+        return Actor(user=user, workspace=membership.workspace)
 
 
 __all__ = [
