@@ -187,3 +187,12 @@ def test_the_admin_lists_and_shows_jobs(client: Client, alice: User) -> None:
     client.force_login(admin_user)
     assert client.get(reverse("admin:jobs_job_changelist")).status_code == 200
     assert client.get(reverse("admin:jobs_job_change", args=[job.pk])).status_code == 200
+
+
+@pytest.mark.django_db
+def test_it_names_the_task_in_the_list_and_on_the_page(alice_client: Client) -> None:
+    submit(alice_client, "notes", task="key_points")
+    job = Job.objects.get()
+    assert "Extract key points" in alice_client.get(reverse("jobs:job-list")).content.decode()
+    page = alice_client.get(reverse("jobs:job-detail", args=[job.pk])).content.decode()
+    assert re.search(r"<h1>\s*Extract key points\s*</h1>", page)
