@@ -33,6 +33,14 @@ def sign_up_and_verify(page: Page, stack: Stack, email: str) -> None:
     page.get_by_role("button", name="Confirm").click()
 
 
+def log_out(page: Page) -> None:
+    page.locator("summary[aria-label='Account menu']").click()
+    page.get_by_role("button", name="Log out").click()
+    expect(
+        page.get_by_role("navigation", name="Account").get_by_role("link", name="Log in")
+    ).to_be_visible()
+
+
 def test_a_new_team_signs_up_and_gets_together(
     page: Page, browser: Browser, stack: Stack, screenshots_dir: Path
 ) -> None:
@@ -45,6 +53,14 @@ def test_a_new_team_signs_up_and_gets_together(
     sign_up_and_verify(page, stack, "ada@example.com")
     expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
     expect(page.locator("main")).to_contain_text("ada's workspace")
+
+    # Confirming signed her in; she logs out and back in with her password.
+    log_out(page)
+    page.get_by_role("navigation", name="Account").get_by_role("link", name="Log in").click()
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
 
     # She makes a workspace for her team...
     page.get_by_role("link", name="All workspaces").click()
@@ -81,8 +97,4 @@ def test_a_new_team_signs_up_and_gets_together(
     page.goto(f"{stack.url}/workspaces/")
     page.get_by_role("link", name="Ada Labs").click()
     expect(page.locator("#people")).to_contain_text("grace@example.com")
-    page.locator("summary[aria-label='Account menu']").click()
-    page.get_by_role("button", name="Log out").click()
-    expect(
-        page.get_by_role("navigation", name="Account").get_by_role("link", name="Log in")
-    ).to_be_visible()
+    log_out(page)

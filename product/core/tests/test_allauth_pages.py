@@ -128,3 +128,22 @@ def test_it_renders_the_mfa_pages_for_a_user_with_an_authenticator(
         response = alice_client.get(reverse(name))
         assert response.status_code == 200, name
         assert_accessible_page(response.content.decode())
+
+
+def test_it_turns_on_two_factor_with_an_authenticator_app(
+    alice: User, alice_client: Client
+) -> None:
+    import time
+
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
+
+    alice_client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    page = alice_client.get(reverse("mfa_activate_totp"))
+    assert page.status_code == 200
+    assert_accessible_page(page.content.decode())
+    secret = alice_client.session[SECRET_SESSION_KEY]
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    response = alice_client.post(reverse("mfa_activate_totp"), {"code": code})
+    assert response.status_code == 302, response.content
+    assert Authenticator.objects.filter(user=alice, type=Authenticator.Type.TOTP).exists()
