@@ -19,12 +19,12 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from product.accounts.models import User, Workspace
@@ -119,25 +119,14 @@ def _clean_text(text: str) -> str:
     return text
 
 
-def _ensure_idle(conversation: Conversation) -> None:
-    busy = conversation.messages.filter(
-        role=Message.Role.ASSISTANT, status__in=[Message.Status.QUEUED, Message.Status.STREAMING]
-    ).exists()
-    if busy:
-        raise ChatError(
-            "reply_in_progress", "Wait for the current reply to finish (or stop it) first."
-        )
-
-
-def _next_position(conversation: Conversation) -> int:
-    top = conversation.messages.aggregate(top=Max("position"))["top"]
-    return 0 if top is None else top + 1
-
-
 def prompt_messages(*, conversation: Conversation, before: int) -> list[dict[str, str]]:
     """The model's view of the conversation: what came before the reply at position `before`."""
+    return _prompt_from(conversation.messages.filter(position__lt=before).order_by("position"))
+
+
+def _prompt_from(history: Iterable[Message]) -> list[dict[str, str]]:
     prompt = [{"role": "system", "content": SYSTEM_PROMPT}]
-    for message in conversation.messages.filter(position__lt=before).order_by("position"):
+    for message in history:
         if message.is_user:
             prompt.append({"role": "user", "content": message.text})
         elif message.status in (Message.Status.DONE, Message.Status.STOPPED) and message.text:
@@ -159,23 +148,25 @@ def _reserve(*, conversation: Conversation, user: User, messages: list[dict[str,
 def _queue_reply(
     *, conversation: Conversation, user: User, position: int, reservation: BudgetReservation
 ) -> Message:
-    reply = Message.objects.create(
+    # The id is chosen first so the job and the message name each other without an UPDATE; the
+    # job is enqueued on commit, when the message exists.
+    reply_id = uuid.uuid4()
+    job = job_services.submit_job(
+        workspace=conversation.workspace,
+        user=user,
+        kind=REPLY_KIND,
+        input={"message_id": str(reply_id), "reservation_id": str(reservation.pk)},
+        reservation=reservation,
+    )
+    return Message.objects.create(
+        id=reply_id,
         conversation=conversation,
         position=position,
         role=Message.Role.ASSISTANT,
         status=Message.Status.QUEUED,
         model=settings.LLM_MODEL,
+        job_id=job.pk,
     )
-    job = job_services.submit_job(
-        workspace=conversation.workspace,
-        user=user,
-        kind=REPLY_KIND,
-        input={"message_id": str(reply.pk), "reservation_id": str(reservation.pk)},
-        reservation=reservation,
-    )
-    reply.job_id = job.pk
-    reply.save(update_fields=["job_id"])
-    return reply
 
 
 @dataclass(frozen=True)
@@ -196,9 +187,14 @@ def send_message(*, conversation: Conversation, author: User, text: str) -> Exch
     text = _clean_text(text)
     # Serialise sends per conversation: two tabs pressing Send at once get one reply each in turn.
     Conversation.objects.select_for_update().filter(pk=conversation.pk).first()
-    _ensure_idle(conversation)
-    position = _next_position(conversation)
-    prompt = [*prompt_messages(conversation=conversation, before=position)]
+    # One read serves the busy check, the next position and the prompt (this is on the TTFT path).
+    history = list(conversation.messages.order_by("position"))
+    if any(not m.is_user and not m.is_finished for m in history):
+        raise ChatError(
+            "reply_in_progress", "Wait for the current reply to finish (or stop it) first."
+        )
+    position = history[-1].position + 1 if history else 0
+    prompt = _prompt_from(history)
     prompt.append({"role": "user", "content": text})
     reservation = _reserve(conversation=conversation, user=author, messages=prompt)
     user_message = Message.objects.create(

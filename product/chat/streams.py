@@ -37,6 +37,9 @@ STREAM_TTL_S = 3600
 STREAM_MAXLEN = 20000
 # How often the database backend polls for new entries while a reader waits.
 DB_POLL_S = 0.05
+# Longest a reader may block in one read (ms), and the socket timeout that must exceed it.
+MAX_BLOCK_MS = 15000
+READ_TIMEOUT_S = MAX_BLOCK_MS / 1000 + 10
 
 
 @dataclass(frozen=True)
@@ -89,11 +92,15 @@ class RedisStreamReader:
     """One connection per reader: async clients are bound to the event loop that made them."""
 
     def __init__(self, url: str, message_id: uuid.UUID) -> None:
-        self._client: aredis.Redis = aredis.Redis.from_url(url)
+        # A blocking XREAD must outlive its BLOCK time: redis-py's default socket timeout would
+        # cut a 5 s block short with a TimeoutError.
+        self._client: aredis.Redis = aredis.Redis.from_url(url, socket_timeout=READ_TIMEOUT_S)
         self._key = _key(message_id)
 
     async def read(self, *, after: str, block_ms: int) -> list[Entry]:
-        raw = await self._client.xread({self._key: after or "0-0"}, count=500, block=block_ms)
+        raw = await self._client.xread(
+            {self._key: after or "0-0"}, count=500, block=min(block_ms, MAX_BLOCK_MS)
+        )
         return _entries(raw)
 
     async def aclose(self) -> None:
