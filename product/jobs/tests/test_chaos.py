@@ -28,7 +28,7 @@ from product.jobs.models import Job
 from product.llm.models import LLMCall
 
 ROOT = Path(__file__).resolve().parents[3]
-CHAOS_REDIS_DB = int(os.environ.get("KEEL_CHAOS_REDIS_DB", "12"))
+CHAOS_REDIS_DB = int(os.environ.get("KEEL_CHAOS_REDIS_DB", "10"))
 
 pytestmark = [
     pytest.mark.chaos,
