@@ -105,3 +105,16 @@ def test_it_commits_the_client_generated_from_the_committed_schema(tmp_path: Pat
     assert files(committed) == files(fresh), "Run `make client` and commit clients/python/."
     _, mismatch, errors = filecmp.cmpfiles(committed, fresh, sorted(files(fresh)), shallow=False)
     assert (mismatch, errors) == ([], []), "Run `make client` and commit clients/python/."
+
+
+def test_it_paginates_every_list() -> None:
+    """A route answering a bare JSON array has no way to page: use @cursor_paginated."""
+    schema = live_schema()
+    bare = []
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                body = response.get("content", {}).get("application/json", {}).get("schema", {})
+                if body.get("type") == "array":
+                    bare.append(f"{method.upper()} {path} ({status})")
+    assert bare == [], "Unpaginated lists; decorate them with @cursor_paginated: " + ", ".join(bare)
