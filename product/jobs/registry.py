@@ -38,6 +38,10 @@ from product.jobs.models import Job
 
 logger = logging.getLogger(__name__)
 
+# Progress and cancel requests are synced this often; the heartbeat itself only every
+# settings.JOB_HEARTBEAT_EVERY_S (a progress bar wants ~1 s, liveness does not).
+PROGRESS_EVERY_S = 1.0
+
 Handler = Callable[["JobContext"], dict[str, Any]]
 MessagesBuilder = Callable[[dict[str, Any]], list[dict[str, str]]]
 _handlers: dict[str, Handler] = {}
@@ -179,7 +183,7 @@ class _Beater:
             self._close_own()
 
     def _run(self) -> None:
-        last = time.monotonic()
+        last_beat = last_flush = time.monotonic()
         while True:
             # Short naps, so a changed interval (tests, a reload) takes effect at once.
             time.sleep(min(0.1, float(settings.JOB_HEARTBEAT_EVERY_S)))
@@ -187,11 +191,16 @@ class _Beater:
                 idle = not self._contexts
             if idle:
                 self._close_own()
-            if time.monotonic() - last < float(settings.JOB_HEARTBEAT_EVERY_S):
                 continue
-            last = time.monotonic()
+            now = time.monotonic()
+            heartbeat = now - last_beat >= float(settings.JOB_HEARTBEAT_EVERY_S)
+            if not heartbeat and now - last_flush < PROGRESS_EVERY_S:
+                continue
+            last_flush = now
+            if heartbeat:
+                last_beat = now
             try:
-                self.beat()
+                self.beat(heartbeat=heartbeat)
             except Exception:
                 logger.exception("job heartbeat failed")
                 self._close_own()
@@ -217,30 +226,32 @@ class _Beater:
                 cursor.execute(sql, params)
                 return list(cursor.fetchall()) if cursor.description else []
 
-    def beat(self) -> None:
+    def beat(self, *, heartbeat: bool = True) -> None:
+        """Touch heartbeats (when due), flush changed progress, pick up cancel requests."""
         with self._lock:
             contexts = list(self._contexts.values())
         if not contexts:
             return
         if connection.vendor != "postgresql":
-            self._beat_orm(contexts)
+            self._beat_orm(contexts, heartbeat=heartbeat)
             return
         table = Job._meta.db_table
         ids = [ctx.job.pk for ctx in contexts]
-        self._execute(
-            f'UPDATE "{table}" SET heartbeat_at = %s WHERE id = ANY(%s) AND status = %s',  # noqa: S608
-            [timezone.now(), ids, Job.Status.RUNNING],
-        )
-        for ctx in contexts:
-            with ctx._lock:
-                progress, flushed = ctx._progress, ctx._flushed_progress
-            if progress != flushed:
-                self._execute(
-                    f'UPDATE "{table}" SET progress = %s WHERE id = %s AND status = %s',  # noqa: S608
-                    [progress, ctx.job.pk, Job.Status.RUNNING],
-                )
-                with ctx._lock:
-                    ctx._flushed_progress = progress
+        if heartbeat:
+            self._execute(
+                f'UPDATE "{table}" SET heartbeat_at = %s WHERE id = ANY(%s) AND status = %s',  # noqa: S608
+                [timezone.now(), ids, Job.Status.RUNNING],
+            )
+        changed = self._changed_progress(contexts)
+        if changed:
+            # One statement for every job whose progress moved.
+            self._execute(
+                f'UPDATE "{table}" AS job SET progress = moved.progress '  # noqa: S608
+                "FROM unnest(%s::uuid[], %s::int[]) AS moved(id, progress) "
+                "WHERE job.id = moved.id AND job.status = %s",
+                [[ctx.job.pk for ctx, _ in changed], [p for _, p in changed], Job.Status.RUNNING],
+            )
+            self._mark_flushed(changed)
         rows = self._execute(
             f'SELECT id FROM "{table}" WHERE id = ANY(%s) AND cancel_requested',  # noqa: S608
             [ids],
@@ -250,21 +261,32 @@ class _Beater:
             if ctx.job.pk in cancelled:
                 ctx.mark_cancelled()
 
-    def _beat_orm(self, contexts: list[JobContext]) -> None:
-        """SQLite (the embedded default, no pool): the ORM on this thread's connection."""
-        ids = [ctx.job.pk for ctx in contexts]
-        Job.objects.filter(pk__in=ids, status=Job.Status.RUNNING).update(
-            heartbeat_at=timezone.now()
-        )
+    @staticmethod
+    def _changed_progress(contexts: list[JobContext]) -> list[tuple[JobContext, int]]:
+        changed = []
         for ctx in contexts:
             with ctx._lock:
-                progress, flushed = ctx._progress, ctx._flushed_progress
-            if progress != flushed:
-                Job.objects.filter(pk=ctx.job.pk, status=Job.Status.RUNNING).update(
-                    progress=progress
-                )
-                with ctx._lock:
-                    ctx._flushed_progress = progress
+                if ctx._progress != ctx._flushed_progress:
+                    changed.append((ctx, ctx._progress))
+        return changed
+
+    @staticmethod
+    def _mark_flushed(changed: list[tuple[JobContext, int]]) -> None:
+        for ctx, progress in changed:
+            with ctx._lock:
+                ctx._flushed_progress = progress
+
+    def _beat_orm(self, contexts: list[JobContext], *, heartbeat: bool) -> None:
+        """SQLite (the embedded default, no pool): the ORM on this thread's connection."""
+        ids = [ctx.job.pk for ctx in contexts]
+        if heartbeat:
+            Job.objects.filter(pk__in=ids, status=Job.Status.RUNNING).update(
+                heartbeat_at=timezone.now()
+            )
+        changed = self._changed_progress(contexts)
+        for ctx, progress in changed:
+            Job.objects.filter(pk=ctx.job.pk, status=Job.Status.RUNNING).update(progress=progress)
+        self._mark_flushed(changed)
         cancelled = set(
             Job.objects.filter(pk__in=ids, cancel_requested=True).values_list("pk", flat=True)
         )

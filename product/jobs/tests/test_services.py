@@ -298,3 +298,26 @@ def test_a_long_retry_after_from_the_provider_becomes_a_countdown(
     assert job.retry_at is not None
     assert job.reservation is not None
     assert job.reservation.status == "released", "nothing was charged, so nothing stays held"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_shows_progress_every_second_between_slower_heartbeats(
+    make_job: MakeJob, settings: Any
+) -> None:
+    settings.JOB_HEARTBEAT_EVERY_S = 60
+    job = make_job(kind="test.progress", input={"steps": 10, "sleep": 0.25})
+    seen: set[int] = set()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            seen.add(Job.objects.filter(pk=job.pk).values_list("progress", flat=True).get())
+            time.sleep(0.05)
+        connection.close()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    services.run_job(job.pk)
+    done.set()
+    watcher.join()
+    assert len({p for p in seen if 0 < p < 100}) >= 1, seen
