@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -281,7 +281,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             "accounts/invitation_accept.html",
             {
                 "invitation": invitation,
-                "signup_url": reverse("account_signup"),
+                # allauth pre-fills the sign-up form from ?email=.
+                "signup_url": f"{reverse('account_signup')}?{urlencode({'email': invitation.email})}",
                 "login_url": reverse("account_login"),
             },
         )

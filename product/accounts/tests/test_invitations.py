@@ -119,6 +119,9 @@ def test_it_keeps_the_invitation_through_signup_and_verification(
     client = Client()
     page = client.get(path)
     assert b"Join Acme" in page.content
+    signup = client.get(reverse("account_signup"), {"email": "dave@example.com"})
+    assert b'value="dave@example.com"' in signup.content
+    assert b"/accounts/signup/?email=dave%40example.com" in page.content
     response = client.post(
         reverse("account_signup"),
         {"email": "dave@example.com", "password1": PASSWORD, "password2": PASSWORD},
