@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 
-from product.accounts.models import Workspace
+from product.accounts.models import User, Workspace
 
 
 def test_it_shows_the_landing_page_to_visitors(db: None) -> None:
@@ -90,3 +90,24 @@ def test_it_shows_this_months_spend_on_the_dashboard(alice_client: Client) -> No
     response = alice_client.get(reverse("core:dashboard"))
     assert b"Model spend this month" in response.content
     assert b"<meter" in response.content
+
+
+def test_it_adds_toasts_to_htmx_fragments_under_asgi_too(alice: User, acme: Workspace) -> None:
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    async def invite() -> str:
+        client = AsyncClient()
+        await client.aforce_login(alice)
+        response = await client.post(
+            reverse("accounts:invitation-create", args=[acme.id]),
+            {"email": "eve@example.com", "role": "member"},
+            headers={"HX-Request": "true"},
+        )
+        assert response.status_code == 200
+        return response.content.decode()
+
+    body = async_to_sync(invite)()
+    assert 'id="people"' in body
+    assert 'hx-swap-oob="beforeend"' in body
+    assert "Invitation sent to eve@example.com" in body
