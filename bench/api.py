@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BenchStack, print_result  # noqa: E402
+from _common import BenchStack, cpu_seconds, print_result  # noqa: E402
 
 CONCURRENCY = int(os.environ.get("BENCH_API_CONCURRENCY", "16"))
 SECONDS = float(os.environ.get("BENCH_API_SECONDS", "8"))
@@ -67,12 +67,13 @@ async def _load(host: str, port: int, request: bytes, seconds: float) -> float:
     return counts[0] / (time.monotonic() - started)
 
 
-def measure(port: int, path: str, headers: dict[str, str]) -> float:
+def measure(port: int, path: str, headers: dict[str, str]) -> tuple[float, int]:
     lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: keep-alive"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
     request = ("\r\n".join(lines) + "\r\n\r\n").encode()
     asyncio.run(_load("127.0.0.1", port, request, WARMUP_S))
-    return asyncio.run(_load("127.0.0.1", port, request, SECONDS))
+    rps = asyncio.run(_load("127.0.0.1", port, request, SECONDS))
+    return rps, round(rps * SECONDS)
 
 
 def main() -> None:
@@ -95,22 +96,38 @@ def main() -> None:
         auth = {"Authorization": f"Bearer {keys[0].full_key}"}
 
         # Interleave (ping, list, ping, list) so drift in the machine's load hits both alike.
+        # The server's own CPU per request says how much of the gap is work, not machine load.
+        web_pid = stack.processes["web"].pid
         ping_runs, list_runs = [], []
+        cpu = {"ping": [0.0, 0], "list": [0.0, 0]}
         for _ in range(2):
-            ping_runs.append(measure(stack.web_port, "/api/v1/ping", {}))
-            list_runs.append(measure(stack.web_port, "/api/v1/keys?limit=20", auth))
+            for name, path, headers in [
+                ("ping", "/api/v1/ping", {}),
+                ("list", "/api/v1/keys?limit=20", auth),
+            ]:
+                before = cpu_seconds(web_pid)
+                rps, count = measure(stack.web_port, path, headers)
+                cpu[name][0] += cpu_seconds(web_pid) - before
+                cpu[name][1] += count
+                (ping_runs if name == "ping" else list_runs).append(rps)
             print(
                 f"ping {ping_runs[-1]:.0f} rps, authenticated list {list_runs[-1]:.0f} rps",
                 flush=True,
             )
         ping_rps = sum(ping_runs) / len(ping_runs)
         list_rps = sum(list_runs) / len(list_runs)
+        # (warm-up requests are not counted, so these slightly overstate the CPU per request)
+        ping_cpu_ms = 1000 * cpu["ping"][0] / max(1, cpu["ping"][1])
+        list_cpu_ms = 1000 * cpu["list"][0] / max(1, cpu["list"][1])
         print_result(
             {
                 "bench": "api",
                 "ratio": round(list_rps / ping_rps, 3),
                 "rps": round(list_rps, 1),
                 "ping_rps": round(ping_rps, 1),
+                "ping_cpu_ms": round(ping_cpu_ms, 2),
+                "list_cpu_ms": round(list_cpu_ms, 2),
+                "load_avg": round(os.getloadavg()[0], 1),
                 "concurrency": CONCURRENCY,
                 "seconds": SECONDS,
                 "database": "postgres" if stack.database_url.startswith("postgres") else "sqlite",
