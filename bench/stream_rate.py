@@ -20,7 +20,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import BenchStack, print_result  # noqa: E402
-from ttft import chat_once, create_conversation, direct_once, make_api_key  # noqa: E402
+from ttft import chat_once, create_conversation, direct_once, make_api_key, start_web  # noqa: E402
 
 STREAMS = int(os.environ.get("BENCH_STREAM_RATE_STREAMS", "10"))
 TOKENS = int(os.environ.get("BENCH_STREAM_RATE_TOKENS", "300"))
@@ -60,7 +60,7 @@ def main() -> None:
     with BenchStack(redis_db=11) as stack:
         stack.start_devmodel(ttft_ms=0, token_delay_ms=DELAY_MS)
         stack.start_worker(concurrency=200)
-        stack.start_web()
+        start_web(stack)
         key = make_api_key(stack)
         numbers = asyncio.run(measure(stack, key))
     print_result(

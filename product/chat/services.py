@@ -451,6 +451,11 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
             error_message="Something went wrong on our side. Retry the reply.",
         )
         raise
+    finally:
+        # If the message was deleted mid-reply, _finish wrote no `end` (and set no TTL): make
+        # sure the deltas written meanwhile expire anyway.
+        if writer.cursor:
+            backend.expire(message.pk)
     status = Message.Status.STOPPED if result.stopped else Message.Status.DONE
     # The gateway's text is authoritative (it is what it billed); deltas add up to it.
     text = result.text if result.text else writer.text
