@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db.models import F
 from django.http import Http404, HttpRequest
@@ -159,9 +159,10 @@ class RateLimit:
 
 def _count_hit(bucket: str) -> int:
     """Add one hit to a window's bucket and return the count: one round trip on Redis."""
-    if isinstance(cache, RedisCache):
-        client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
-        key = cache.make_and_validate_key(bucket)
+    backend = caches["default"]  # the backend itself: `cache` is a proxy, never a RedisCache
+    if isinstance(backend, RedisCache):
+        client = backend._cache.get_client(write=True)  # type: ignore[attr-defined]
+        key = backend.make_and_validate_key(bucket)
         pipe = client.pipeline(transaction=False)
         pipe.incr(key)
         pipe.expire(key, 61)

@@ -247,3 +247,27 @@ def test_it_stops_a_deactivated_users_keys(client: Client, alice: User, acme: Wo
     created = make_key(user=alice, workspace=acme)
     User.objects.filter(pk=alice.pk).update(is_active=False)
     assert client.get("/api/v1/me", **bearer(created)).status_code == 401
+
+
+def test_it_counts_a_hit_in_one_redis_round_trip(
+    client: Client, alice: User, acme: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    from redis.client import Pipeline
+
+    calls: list[int] = []
+    original = Pipeline.execute
+
+    def counting(self: Pipeline, *args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Pipeline, "execute", counting)
+    created = make_key(user=alice, workspace=acme)
+    response = client.get("/api/v1/me", **bearer(created))
+    assert response.status_code == 200
+    assert response["X-RateLimit-Remaining"]
+    # With Redis: one pipelined round trip; the embedded database cache counts without Redis.
+    assert calls == ([1] if isinstance(caches["default"], RedisCache) else [])
