@@ -44,8 +44,8 @@ WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))
 
 
 def start_web(stack: BenchStack, workers: int = WEB_WORKERS) -> None:
-    """uvicorn with several worker processes, as production runs it: Django under ASGI runs
-    sync views (the POST) one at a time per process, so one process would queue 50 sends."""
+    """uvicorn with several worker processes, as production runs it (one per core or two): one
+    process's GIL would otherwise be the bottleneck for 50 concurrent sends and streams."""
     stack._start(
         "web",
         [
