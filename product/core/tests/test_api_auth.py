@@ -254,7 +254,6 @@ def test_it_counts_a_hit_in_one_redis_round_trip(
 ) -> None:
     from django.core.cache import caches
     from django.core.cache.backends.redis import RedisCache
-
     from redis.client import Pipeline
 
     calls: list[int] = []
