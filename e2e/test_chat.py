@@ -82,10 +82,15 @@ def test_it_streams_and_resumes_after_a_reload(chat: Page) -> None:
     expect(chat.locator("[data-composer-send]")).to_be_disabled()
     partial = streaming.inner_text()
     assert len(partial) < len(SLOW_REPLY)
+    # A second tab joins mid-reply while the first one reloads.
+    second = chat.context.new_page()
+    second.goto(chat.url)
     chat.reload()
-    expect(finished_text(chat)).to_have_text(SLOW_REPLY, timeout=TIMEOUT)
-    # Exactly the scripted text: nothing lost, nothing doubled.
-    assert finished_text(chat).inner_text().strip() == SLOW_REPLY
+    for tab in (chat, second):
+        expect(finished_text(tab)).to_have_text(SLOW_REPLY, timeout=TIMEOUT)
+        # Exactly the scripted text: nothing lost, nothing doubled.
+        assert finished_text(tab).inner_text().strip() == SLOW_REPLY
+    second.close()
     expect(chat.locator("[data-message-meta]").last).to_contain_text("out tokens")
 
 
