@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -35,7 +36,9 @@ def owner(browser: Browser, stack: Stack) -> Iterator[Page]:
     context.close()
 
 
-def test_it_creates_uses_and_revokes_a_key(owner: Page, stack: Stack) -> None:
+def test_it_creates_uses_and_revokes_a_key(
+    owner: Page, stack: Stack, screenshots_dir: Path
+) -> None:
     owner.goto(f"{stack.url}/keys/")
     expect(owner.get_by_role("heading", level=1)).to_have_text("API keys")
     owner.get_by_role("link", name="New API key").click()
@@ -48,6 +51,7 @@ def test_it_creates_uses_and_revokes_a_key(owner: Page, stack: Stack) -> None:
     full_key = field.input_value()
     owner.get_by_role("button", name="Copy").click()
     expect(owner.locator("[data-copy-status]")).not_to_be_empty()
+    owner.screenshot(path=str(screenshots_dir / "api-key-created.png"), full_page=True)
 
     headers = {"Authorization": f"Bearer {full_key}"}
     me = httpx.get(f"{stack.url}/api/v1/me", headers=headers)
@@ -71,6 +75,7 @@ def test_it_creates_uses_and_revokes_a_key(owner: Page, stack: Stack) -> None:
     expect(row).to_contain_text("Deploy bot")
     expect(row).to_contain_text("active")
     expect(row.locator("[data-last-used]")).not_to_have_text("never")
+    owner.screenshot(path=str(screenshots_dir / "api-keys.png"), full_page=True)
     assert full_key not in owner.content()
 
     row.get_by_role("link", name="Revoke").click()
