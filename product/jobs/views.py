@@ -34,6 +34,7 @@ def _is_fragment_request(request: AuthenticatedHttpRequest) -> bool:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@vary_on_headers("HX-Request")
 def job_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     workspace = get_current_workspace(request)
     form = AskOnceForm(request.POST or None)
@@ -52,11 +53,20 @@ def job_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             quota_error = exc.user_message
         else:
             return redirect("jobs:job-detail", pk=job.pk)
-    jobs = jobs_for_workspace(workspace, kind=ASK_ONCE)[:RECENT_JOBS]
+    jobs = list(jobs_for_workspace(workspace, kind=ASK_ONCE)[:RECENT_JOBS])
+    template = "jobs/job_list.html"
+    if request.method == "GET" and _is_fragment_request(request):
+        template += "#job-history"  # the list polls itself while some job is unfinished
     return render(
         request,
-        "jobs/job_list.html",
-        {"form": form, "jobs": jobs, "quota_error": quota_error, "workspace": workspace},
+        template,
+        {
+            "form": form,
+            "jobs": jobs,
+            "has_unfinished": any(not job.is_finished for job in jobs),
+            "quota_error": quota_error,
+            "workspace": workspace,
+        },
     )
 
 

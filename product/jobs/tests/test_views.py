@@ -196,3 +196,16 @@ def test_it_names_the_task_in_the_list_and_on_the_page(alice_client: Client) -> 
     assert "Extract key points" in alice_client.get(reverse("jobs:job-list")).content.decode()
     page = alice_client.get(reverse("jobs:job-detail", args=[job.pk])).content.decode()
     assert re.search(r"<h1>\s*Extract key points\s*</h1>", page)
+
+
+@pytest.mark.django_db
+def test_the_list_polls_only_while_a_job_is_unfinished(alice_client: Client) -> None:
+    submit(alice_client, "[[reply: done]]")
+    job = Job.objects.get()
+    fragment = alice_client.get(reverse("jobs:job-list"), HTTP_HX_REQUEST="true").content.decode()
+    assert fragment.lstrip().startswith('<section id="job-history"')
+    assert 'hx-trigger="every 2s"' in fragment
+    services.run_job(job.pk)
+    page = alice_client.get(reverse("jobs:job-list")).content.decode()
+    assert "Succeeded" in page
+    assert 'hx-trigger="every 2s"' not in page
