@@ -52,7 +52,8 @@ pytest: .venv/.synced check-services ## The unit and integration suite.
 
 .PHONY: e2e
 e2e: .venv/.synced check-services ## The Playwright journeys in a real browser.
-	$(TEST_ENV) $(RUN) pytest e2e -p no:django $(E2E_ARGS)
+	# --confcutdir: the root conftest.py imports Django models, which need pytest-django (off here).
+	$(TEST_ENV) $(RUN) pytest e2e -p no:django --confcutdir=e2e $(E2E_ARGS)
 
 .PHONY: test
 test: lint typecheck pytest e2e ## Everything CI runs.
