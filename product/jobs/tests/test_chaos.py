@@ -198,10 +198,10 @@ def test_it_survives_a_worker_killed_mid_flight(
 ) -> None:
     settings.LLM_USER_REQUESTS_PER_MINUTE = 0
     first = workers.start("first")
-    # 10 quick jobs finish before the kill; 20 slow ones (~4 s of streaming) are mid-flight.
+    # 10 quick jobs finish before the kill; 20 slow ones (~5 s of streaming) are mid-flight.
     quick = [_submit(acme, alice, f"[[reply: Done quick {n}]]") for n in range(10)]
     slow = [
-        _submit(acme, alice, f"[[reply: Done slow {n} and more words]] [[delay_ms: 500]]")
+        _submit(acme, alice, f"[[reply: Done slow {n} and more words]] [[delay_ms: 800]]")
         for n in range(20)
     ]
     connection.close()
