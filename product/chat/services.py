@@ -177,26 +177,51 @@ class Exchange:
     reply: Message
 
 
-@transaction.atomic
+def _busy(history: list[Message]) -> ChatError | None:
+    if any(not m.is_user and not m.is_finished for m in history):
+        return ChatError(
+            "reply_in_progress", "Wait for the current reply to finish (or stop it) first."
+        )
+    return None
+
+
 def send_message(*, conversation: Conversation, author: User, text: str) -> Exchange:
     """Post a user message and queue the assistant's reply.
 
     Raises ChatError (blank, too long, a reply still running) or QuotaExceeded: in both cases
     nothing is written, so the caller keeps the text in the form.
+
+    The budget is reserved first, in its own short transaction: the workspace row lock that keeps
+    budgets exact is then held only while the reservation is checked, not while this send writes
+    its rows (sends in one workspace queue on that lock; this is on the time-to-first-token path).
     """
     text = _clean_text(text)
-    # Serialise sends per conversation: two tabs pressing Send at once get one reply each in turn.
-    Conversation.objects.select_for_update().filter(pk=conversation.pk).first()
-    # One read serves the busy check, the next position and the prompt (this is on the TTFT path).
     history = list(conversation.messages.order_by("position"))
-    if any(not m.is_user and not m.is_finished for m in history):
-        raise ChatError(
-            "reply_in_progress", "Wait for the current reply to finish (or stop it) first."
-        )
-    position = history[-1].position + 1 if history else 0
+    if (busy := _busy(history)) is not None:
+        raise busy
     prompt = _prompt_from(history)
     prompt.append({"role": "user", "content": text})
     reservation = _reserve(conversation=conversation, user=author, messages=prompt)
+    try:
+        return _write_exchange(
+            conversation=conversation, author=author, text=text, reservation=reservation
+        )
+    except BaseException:
+        quotas.release(reservation)
+        raise
+
+
+@transaction.atomic
+def _write_exchange(
+    *, conversation: Conversation, author: User, text: str, reservation: BudgetReservation
+) -> Exchange:
+    # Serialise sends per conversation: two tabs pressing Send at once get one reply each in turn
+    # (the loser sees the winner's reply running and gets its reservation back).
+    Conversation.objects.select_for_update().filter(pk=conversation.pk).first()
+    history = list(conversation.messages.order_by("position"))
+    if (busy := _busy(history)) is not None:
+        raise busy
+    position = history[-1].position + 1 if history else 0
     user_message = Message.objects.create(
         conversation=conversation,
         position=position,
