@@ -114,25 +114,19 @@ async def message_events(
                 entries = await reader.read(after=after, block_ms=block)
             else:
                 entries = await sync_to_async(backend.read)(message.pk, after=after)
-            # Everything one read returned goes out as one chunk: each chunk costs a trip
-            # through Django's and the server's ASGI layers.
-            batch: list[bytes] = []
             for entry in entries:
                 after = entry.cursor
                 if entry.kind == streams.DELTA:
-                    batch.append(format_event("delta", {"text": entry.data}, cursor=entry.cursor))
+                    yield format_event("delta", {"text": entry.data}, cursor=entry.cursor)
                 elif entry.kind == streams.RESET:
-                    batch.append(format_event("reset", {}, cursor=entry.cursor))
+                    yield format_event("reset", {}, cursor=entry.cursor)
                 elif entry.kind == streams.END:
                     current = await sync_to_async(_load)(message.pk)
                     if current is None:
-                        batch.append(format_event("error", _gone()))
+                        yield format_event("error", _gone())
                     else:
-                        batch.append(await final(current, render, entry.cursor))
-                    yield b"".join(batch)
+                        yield await final(current, render, entry.cursor)
                     return
-            if batch:
-                yield b"".join(batch)
             if entries:
                 last_sent = loop.time()
                 continue
