@@ -35,7 +35,8 @@ def test_it_streams_a_reply_without_redis_or_postgres(
     try:
         page = sign_in(context, embedded_stack, email)
         page.goto(f"{embedded_stack.url}/chat/new/")
-        send(page, f"[[reply: {REPLY}]] [[delay_ms: 40]]")
+        # Slow enough that the page sees deltas arrive (the embedded broker polls once a second).
+        send(page, f"[[reply: {REPLY}]] [[delay_ms: 250]]")
         expect(page).to_have_url(re.compile(r"/chat/[0-9a-f-]{36}/$"), timeout=TIMEOUT)
         expect(page.locator("[data-stream-text]")).not_to_be_empty(timeout=TIMEOUT)
         page.reload()
