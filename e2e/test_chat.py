@@ -74,7 +74,7 @@ def finished_text(page: Page) -> object:
 
 
 def test_it_streams_and_resumes_after_a_reload(chat: Page) -> None:
-    send(chat, f"Tell me. [[reply: {SLOW_REPLY}]] [[delay_ms: 60]]")
+    send(chat, f"Tell me. [[reply: {SLOW_REPLY}]] [[delay_ms: 100]]")
     expect(chat).to_have_url(re.compile(r"/chat/[0-9a-f-]{36}/$"), timeout=TIMEOUT)
     streaming = chat.locator("[data-stream-text]")
     expect(streaming).not_to_be_empty(timeout=TIMEOUT)
