@@ -303,9 +303,12 @@ DEVMODEL_PORT: int = env.int("DEVMODEL_PORT", default=8765)
 LLM_API_KEY: str = env.str("LLM_API_KEY", default="")
 # No key: the offline dev model server stands in for the provider (the UI shows a banner).
 LLM_USES_DEVMODEL: bool = not LLM_API_KEY
-LLM_BASE_URL: str = env.str("LLM_BASE_URL", default=f"http://{DEVMODEL_HOST}:{DEVMODEL_PORT}/v1")
-LLM_MODEL: str = env.str(
-    "LLM_MODEL", default="keel-dev-small" if LLM_USES_DEVMODEL else "gpt-4o-mini"
+# An empty value means "the default", so a copied .env.example never points dev at a paid provider.
+LLM_BASE_URL: str = env.str("LLM_BASE_URL", default="") or (
+    f"http://{DEVMODEL_HOST}:{DEVMODEL_PORT}/v1"
+)
+LLM_MODEL: str = env.str("LLM_MODEL", default="") or (
+    "keel-dev-small" if LLM_USES_DEVMODEL else "gpt-4o-mini"
 )
 LLM_FALLBACK_MODEL: str = env.str("LLM_FALLBACK_MODEL", default="")
 LLM_TIMEOUT_S: float = env.float("LLM_TIMEOUT_S", default=60.0)
