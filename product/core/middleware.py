@@ -11,9 +11,11 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
+from django.conf import settings as django_settings
 from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template.loader import render_to_string
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -148,3 +150,45 @@ class HtmxMessagesMiddleware:
         html = render_to_string("includes/_messages.html", {"messages": storage}, request=request)
         assert isinstance(response, HttpResponse)
         response.content += f'<div id="toasts" hx-swap-oob="beforeend">{html}</div>'.encode()
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):  # type: ignore[misc]
+    """WhiteNoise, made async-capable.
+
+    WhiteNoise 6 is sync-only. Under ASGI one sync-only middleware near the top of the stack sends
+    every request, the SSE streams included, through Django's single thread-sensitive executor
+    thread and back: under load a stream waits behind other requests' sync work before it starts.
+    Looking a path up in WhiteNoise's file table is cheap and non-blocking once the files are
+    indexed (production), so the async path does it inline.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(
+        self, get_response: Callable[[HttpRequest], Any], settings: Any = django_settings
+    ) -> None:
+        super().__init__(get_response, settings=settings)
+        if iscoroutinefunction(self.get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        return super().__call__(request)
+
+    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+        static_file = None
+        if self.autorefresh:
+            # Development finds files on disk: keep that off the event loop, and only for /static/.
+            if request.path_info.startswith(self.static_prefix):
+                static_file = await sync_to_async(self.find_file, thread_sensitive=False)(
+                    request.path_info
+                )
+        else:
+            static_file = self.files.get(request.path_info)
+        if static_file is not None:
+            response: HttpResponseBase = self.serve(static_file, request)
+            return response
+        get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response
+        return await get_response(request)
