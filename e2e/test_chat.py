@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -124,12 +125,14 @@ def test_it_regenerates_and_edits(chat: Page) -> None:
     expect(chat.locator("article.message-user")).to_contain_text("The edited answer.")
 
 
-def test_it_shows_the_generated_title_in_the_sidebar(chat: Page) -> None:
+def test_it_shows_the_generated_title_in_the_sidebar(chat: Page, screenshots_dir: Path) -> None:
     send(chat, "Plan the spring launch [[reply: Here is a plan.]]")
     expect(finished_text(chat)).to_have_text("Here is a plan.", timeout=TIMEOUT)
     current = chat.locator("#history a[aria-current=page]")
     # The dev model answers the title prompt with an echo of the first message.
     expect(current).to_have_text(re.compile(r"Echo: Plan the spring launch"), timeout=TIMEOUT)
+    wait_idle(chat)
+    chat.screenshot(path=screenshots_dir / "chat.png", full_page=True)
 
 
 def test_it_recovers_from_a_provider_error(chat: Page) -> None:
