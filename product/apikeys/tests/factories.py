@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import factory
+
 from product.accounts.models import Membership, User, Workspace
+from product.apikeys.models import ApiKey
 from product.apikeys.services import CreatedKey, create_api_key
 
 
@@ -24,3 +27,15 @@ def make_key(
 
 def bearer(created: CreatedKey) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {created.full_key}"}
+
+
+class ApiKeyFactory(factory.django.DjangoModelFactory):
+    """A key row without its secret (nobody can use it): for pages that list and revoke keys."""
+
+    class Meta:
+        model = ApiKey
+
+    name = factory.Sequence(lambda n: f"Key {n}")
+    prefix = factory.Sequence(lambda n: f"{n:08d}")
+    secret_hash = "0" * 64
+    scopes = factory.LazyFunction(lambda: ["read"])
