@@ -131,6 +131,10 @@ def test_it_shows_the_generated_title_in_the_sidebar(chat: Page, screenshots_dir
     current = chat.locator("#history a[aria-current=page]")
     # The dev model answers the title prompt with an echo of the first message.
     expect(current).to_have_text(re.compile(r"Echo: Plan the spring launch"), timeout=TIMEOUT)
+    # The page header follows the sidebar without a reload.
+    expect(chat.locator("h1#conversation-title")).to_have_text(
+        re.compile(r"Echo: Plan the spring launch"), timeout=TIMEOUT
+    )
     wait_idle(chat)
     chat.screenshot(path=screenshots_dir / "chat.png", full_page=True)
 

@@ -103,6 +103,7 @@ def conversation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         context = _page_context(request, conversation)
         context["conversation"] = conversation
+        context["history_fragment"] = True
         return render(request, TEMPLATE + "#history", context)
     if "q" not in request.GET:
         latest = selectors.latest_conversation(workspace)

@@ -126,6 +126,22 @@ def test_it_renames_searches_and_deletes(alice_client: Client, conversation: Con
     assert not Conversation.objects.filter(pk=conversation.pk).exists()
 
 
+def test_it_refreshes_the_header_title_with_the_history(
+    alice_client: Client, conversation: Conversation
+) -> None:
+    conversation.title = "Echo: A generated title"
+    conversation.save(update_fields=["title"])
+    page = alice_client.get(f"/chat/{conversation.pk}/")
+    assert page.content.count(b"<h1") == 1
+    fragment = alice_client.get(
+        f"/chat/?fragment=history&current={conversation.pk}", HTTP_HX_REQUEST="true"
+    )
+    html = fragment.content.decode()
+    assert re.search(
+        r'<h1 id="conversation-title" hx-swap-oob="true">Echo: A generated title</h1>', html
+    )
+
+
 def test_it_searches_message_text(
     alice: User, alice_client: Client, conversation: Conversation
 ) -> None:
