@@ -6,12 +6,11 @@ import contextvars
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
-from django.conf import settings as django_settings
 from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template.loader import render_to_string
@@ -37,8 +36,11 @@ def _incoming_request_id(request: HttpRequest) -> str:
     return candidate if _SAFE_ID.match(candidate) else uuid.uuid4().hex
 
 
-class RequestIdMiddleware:
-    """Takes a safe X-Request-ID from the proxy or makes one; logs and the response carry it."""
+class HybridMiddleware:
+    """A middleware that is sync or async as the stack around it is: no thread hop under ASGI.
+
+    Subclasses write `_call` and `_acall` (each gets the request and calls `self.get_response`).
+    """
 
     sync_capable = True
     async_capable = True
@@ -51,6 +53,19 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if iscoroutinefunction(self):
             return self._acall(request)
+        return self._call(request)
+
+    def _call(self, request: HttpRequest) -> HttpResponseBase:
+        raise NotImplementedError
+
+    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+        raise NotImplementedError
+
+
+class RequestIdMiddleware(HybridMiddleware):
+    """Takes a safe X-Request-ID from the proxy or makes one; logs and the response carry it."""
+
+    def _call(self, request: HttpRequest) -> HttpResponseBase:
         request_id = _incoming_request_id(request)
         request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
@@ -66,34 +81,21 @@ class RequestIdMiddleware:
         request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
         try:
-            get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response
-            response = await get_response(request)
+            response: HttpResponseBase = await self.get_response(request)
         finally:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
 
 
-class ContentSecurityPolicyMiddleware:
+class ContentSecurityPolicyMiddleware(HybridMiddleware):
     """A strict CSP on every page (no inline script, no remote images), set once here."""
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        if iscoroutinefunction(self.get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if iscoroutinefunction(self):
-            return self._acall(request)
-        response: HttpResponseBase = self.get_response(request)
-        return self._add_header(response)
+    def _call(self, request: HttpRequest) -> HttpResponseBase:
+        return self._add_header(self.get_response(request))
 
     async def _acall(self, request: HttpRequest) -> HttpResponseBase:
-        response: HttpResponseBase = await self.get_response(request)
-        return self._add_header(response)
+        return self._add_header(await self.get_response(request))
 
     @staticmethod
     def _add_header(response: HttpResponseBase) -> HttpResponseBase:
@@ -101,7 +103,7 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
-class HtmxMessagesMiddleware:
+class HtmxMessagesMiddleware(HybridMiddleware):
     """Deliver django messages with htmx fragment responses, as an out-of-band swap into #toasts.
 
     A full page shows messages through base.html; a fragment (an `hx-post` that re-renders one
@@ -110,17 +112,7 @@ class HtmxMessagesMiddleware:
     into the page's toast area. Boosted requests, redirects and non-HTML responses are left alone.
     """
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        if iscoroutinefunction(self.get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if iscoroutinefunction(self):
-            return self._acall(request)
+    def _call(self, request: HttpRequest) -> HttpResponseBase:
         response: HttpResponseBase = self.get_response(request)
         if self._wants_toasts(request, response):
             self._append_toasts(request, response)
@@ -152,7 +144,7 @@ class HtmxMessagesMiddleware:
         response.content += f'<div id="toasts" hx-swap-oob="beforeend">{html}</div>'.encode()
 
 
-class StaticFilesMiddleware(WhiteNoiseMiddleware):  # type: ignore[misc]
+class StaticFilesMiddleware(HybridMiddleware, WhiteNoiseMiddleware):  # type: ignore[misc]
     """WhiteNoise, made async-capable.
 
     WhiteNoise 6 is sync-only. Under ASGI one sync-only middleware near the top of the stack sends
@@ -162,20 +154,13 @@ class StaticFilesMiddleware(WhiteNoiseMiddleware):  # type: ignore[misc]
     indexed (production), so the async path does it inline.
     """
 
-    sync_capable = True
-    async_capable = True
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        WhiteNoiseMiddleware.__init__(self, get_response)
+        HybridMiddleware.__init__(self, get_response)
 
-    def __init__(
-        self, get_response: Callable[[HttpRequest], Any], settings: Any = django_settings
-    ) -> None:
-        super().__init__(get_response, settings=settings)
-        if iscoroutinefunction(self.get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if iscoroutinefunction(self):
-            return self._acall(request)
-        return super().__call__(request)
+    def _call(self, request: HttpRequest) -> HttpResponseBase:
+        response: HttpResponseBase = WhiteNoiseMiddleware.__call__(self, request)
+        return response
 
     async def _acall(self, request: HttpRequest) -> HttpResponseBase:
         static_file = None
@@ -190,5 +175,5 @@ class StaticFilesMiddleware(WhiteNoiseMiddleware):  # type: ignore[misc]
         if static_file is not None:
             response: HttpResponseBase = self.serve(static_file, request)
             return response
-        get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response
-        return await get_response(request)
+        passed_on: HttpResponseBase = await self.get_response(request)
+        return passed_on
