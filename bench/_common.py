@@ -217,7 +217,7 @@ class BenchStack:
         self.wait_for_log(name, "ready", timeout=60)
         return process
 
-    def start_web(self) -> None:
+    def start_web(self, workers: int = 1) -> None:
         self._start(
             "web",
             [
@@ -229,6 +229,8 @@ class BenchStack:
                 "127.0.0.1",
                 "--port",
                 str(self.web_port),
+                "--workers",
+                str(workers),
                 "--log-level",
                 "warning",
                 "--no-access-log",

@@ -25,7 +25,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BenchStack, print_result, wait_for_http  # noqa: E402
+from _common import BenchStack, print_result  # noqa: E402
 
 LEVELS = [int(n) for n in os.environ.get("BENCH_TTFT_LEVELS", "1,10,50").split(",")]
 ROUNDS = int(os.environ.get("BENCH_TTFT_ROUNDS", "3"))
@@ -43,28 +43,10 @@ def percentile(values: list[float], pct: float) -> float:
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))
 
 
-def start_web(stack: BenchStack, workers: int = WEB_WORKERS) -> None:
+def start_web(stack: BenchStack) -> None:
     """uvicorn with several worker processes, as production runs it (one per core or two): one
     process's GIL would otherwise be the bottleneck for 50 concurrent sends and streams."""
-    stack._start(
-        "web",
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "product.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(stack.web_port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-    )
-    wait_for_http(f"{stack.web_url}/healthz")
+    stack.start_web(workers=WEB_WORKERS)
 
 
 def make_api_key(stack: BenchStack) -> str:
