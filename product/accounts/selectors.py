@@ -20,6 +20,14 @@ def workspaces_for_user(user: User) -> QuerySet[Workspace]:
     return Workspace.objects.filter(memberships__user=user).order_by("-is_personal", "name")
 
 
+def memberships_for_user(user: User) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("workspace")
+        .order_by("-workspace__is_personal", "workspace__name")
+    )
+
+
 def get_membership(*, user: User, workspace_id: uuid.UUID | str) -> Membership:
     """The one permission-checked door to a workspace: 404 for anyone who is not a member."""
     try:

@@ -31,6 +31,7 @@ from product.accounts.selectors import (
     get_membership,
     get_workspace_for_user,
     members_of,
+    memberships_for_user,
     pending_invitations,
 )
 from product.core.http import AuthenticatedHttpRequest
@@ -56,11 +57,7 @@ def workspace_switch(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def workspace_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    memberships = (
-        Membership.objects.filter(user=request.user)
-        .select_related("workspace")
-        .order_by("-workspace__is_personal", "workspace__name")
-    )
+    memberships = memberships_for_user(request.user)
     return render(request, "accounts/workspace_list.html", {"memberships": memberships})
 
 

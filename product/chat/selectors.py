@@ -13,6 +13,7 @@ from django.http import Http404
 
 from product.accounts.models import User, Workspace
 from product.chat.models import Conversation, Message
+from product.jobs.models import Job
 
 
 def _member_workspaces(user: User) -> QuerySet[Workspace]:
@@ -71,3 +72,14 @@ def messages_for_conversation(conversation: Conversation) -> QuerySet[Message]:
 
 def latest_conversation(workspace: Workspace) -> Conversation | None:
     return conversations_for_workspace(workspace).first()
+
+
+def is_title_pending(conversation: Conversation) -> bool:
+    """True while the generated title may still arrive (the sidebar polls for it)."""
+    if conversation.title_generated:
+        return False
+    if conversation.title_job_id is None:
+        # Not asked yet: the first reply is still running.
+        return conversation.messages.exists()
+    job = Job.objects.filter(pk=conversation.title_job_id).only("status").first()
+    return job is not None and not job.is_finished

@@ -26,7 +26,6 @@ from product.chat.models import Conversation, Message
 from product.chat.schemas import MessageOut
 from product.core.api import WorkspaceSessionAuth, authenticate_api_key, error_body
 from product.core.http import AuthenticatedHttpRequest
-from product.jobs.models import Job
 from product.llm.errors import LLMError
 
 TEMPLATE = "chat/conversation_detail.html"
@@ -35,16 +34,6 @@ TEMPLATE = "chat/conversation_detail.html"
 def _partial_request(request: AuthenticatedHttpRequest) -> bool:
     """An htmx request for a fragment (a boosted navigation wants the whole page)."""
     return bool(request.htmx) and not request.htmx.boosted
-
-
-def _title_pending(conversation: Conversation) -> bool:
-    if conversation.title_generated:
-        return False
-    if conversation.title_job_id is None:
-        # Not asked yet: the first reply is still running.
-        return conversation.messages.exists()
-    job = Job.objects.filter(pk=conversation.title_job_id).only("status").first()
-    return job is not None and not job.is_finished
 
 
 def _page_context(
@@ -56,7 +45,7 @@ def _page_context(
         "conversation": conversation,
         "conversations": selectors.conversations_for_workspace(workspace, query=query)[:50],
         "query": query,
-        "title_pending": bool(conversation and _title_pending(conversation)),
+        "title_pending": bool(conversation and selectors.is_title_pending(conversation)),
         "text": "",
         "error": "",
     }
