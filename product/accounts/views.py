@@ -34,12 +34,7 @@ from product.accounts.selectors import (
     memberships_for_user,
     pending_invitations,
 )
-from product.core.http import AuthenticatedHttpRequest
-
-
-def _is_fragment_request(request: AuthenticatedHttpRequest) -> bool:
-    # A boosted request wants the whole page; only explicit hx-post/hx-get calls take fragments.
-    return bool(request.htmx) and not request.htmx.boosted
+from product.core.http import AuthenticatedHttpRequest, is_fragment_request
 
 
 @require_POST
@@ -98,7 +93,7 @@ def _detail_context(membership: Membership, **extra: object) -> dict[str, object
 def workspace_detail(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
     membership = get_membership(user=request.user, workspace_id=pk)
     template = "accounts/workspace_detail.html"
-    if _is_fragment_request(request):
+    if is_fragment_request(request):
         template += "#people"
     return render(request, template, _detail_context(membership))
 
@@ -148,7 +143,7 @@ def workspace_delete(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpRe
 
 
 def _back_to_people(request: AuthenticatedHttpRequest, membership: Membership) -> HttpResponse:
-    if _is_fragment_request(request):
+    if is_fragment_request(request):
         return render(request, "accounts/workspace_detail.html#people", _detail_context(membership))
     return redirect("accounts:workspace-detail", pk=membership.workspace_id)
 
@@ -172,7 +167,7 @@ def invitation_create(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpR
             return _back_to_people(request, membership)
     # Show the form again with its errors, on the page (or fragment) it came from.
     template = "accounts/workspace_detail.html"
-    if _is_fragment_request(request):
+    if is_fragment_request(request):
         template += "#people"
     return render(request, template, _detail_context(membership, invite_form=form), status=200)
 

@@ -18,7 +18,7 @@ from product.accounts.selectors import get_current_membership
 from product.apikeys import services
 from product.apikeys.forms import ApiKeyForm
 from product.apikeys.selectors import get_key_for_member, keys_for_workspace
-from product.core.http import AuthenticatedHttpRequest
+from product.core.http import AuthenticatedHttpRequest, is_fragment_request
 
 
 def _membership(request: AuthenticatedHttpRequest) -> Membership:
@@ -41,7 +41,7 @@ def _manager(request: AuthenticatedHttpRequest) -> Membership:
 def key_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     membership = _membership(request)
     template = "apikeys/apikey_list.html"
-    if request.htmx and not request.htmx.boosted:
+    if is_fragment_request(request):
         template += "#key-list"
     context = {
         "membership": membership,

@@ -30,9 +30,9 @@ from django.utils import timezone
 from product.accounts.models import User, Workspace
 from product.chat import streams
 from product.chat.models import Conversation, Message
+from product.core.db import release_connection
 from product.jobs import services as job_services
 from product.jobs.models import Job
-from product.jobs.registry import release_connection
 from product.llm import gateway, quotas
 from product.llm.errors import CallCancelled, LLMError, QuotaExceeded
 

@@ -25,15 +25,10 @@ from product.chat import selectors, services, sse
 from product.chat.models import Conversation, Message
 from product.chat.schemas import MessageOut
 from product.core.api import WorkspaceSessionAuth, authenticate_api_key, error_body
-from product.core.http import AuthenticatedHttpRequest
+from product.core.http import AuthenticatedHttpRequest, is_fragment_request
 from product.llm.errors import LLMError
 
 TEMPLATE = "chat/conversation_detail.html"
-
-
-def _partial_request(request: AuthenticatedHttpRequest) -> bool:
-    """An htmx request for a fragment (a boosted navigation wants the whole page)."""
-    return bool(request.htmx) and not request.htmx.boosted
 
 
 def _page_context(
@@ -144,7 +139,7 @@ def conversation_detail(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> Htt
     conversation = selectors.get_conversation_for_user(request.user, pk)
     context = _page_context(request, conversation)
     template = TEMPLATE
-    if _partial_request(request) and request.GET.get("fragment") == "message-list":
+    if is_fragment_request(request) and request.GET.get("fragment") == "message-list":
         template += "#message-list"
     response = render(request, template, context)
     return response
@@ -154,7 +149,7 @@ def _panel(
     request: AuthenticatedHttpRequest, conversation: Conversation, **extra: Any
 ) -> HttpResponse:
     """After a write: the message list for htmx, the page (PRG) without JS."""
-    if _partial_request(request):
+    if is_fragment_request(request):
         return render(
             request, TEMPLATE + "#message-list", _page_context(request, conversation, **extra)
         )
@@ -208,7 +203,7 @@ def message_stop(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpRespon
         services.stop_reply(message=message, user=request.user)
     except services.ChatError as exc:
         return _panel(request, message.conversation, error=exc.message)
-    if _partial_request(request):
+    if is_fragment_request(request):
         # The stream's `done` event updates the page; nothing to swap here.
         return HttpResponse(status=204)
     return redirect("chat:conversation-detail", pk=message.conversation_id)

@@ -17,3 +17,11 @@ class HtmxHttpRequest(HttpRequest):
 
 class AuthenticatedHttpRequest(HtmxHttpRequest):
     user: User
+
+
+def is_fragment_request(request: HtmxHttpRequest) -> bool:
+    """True for an explicit hx-get/hx-post that wants a partial; a boosted request wants the page.
+
+    The one check every view uses to pick `"page.html#fragment"` over the whole page.
+    """
+    return bool(request.htmx) and not request.htmx.boosted

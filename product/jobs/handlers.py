@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from product.core.db import release_connection
 from product.jobs import prompts
-from product.jobs.registry import JobCancelled, JobContext, job_handler, release_connection
+from product.jobs.registry import JobCancelled, JobContext, job_handler
 from product.llm import gateway, quotas
 
 ASK_ONCE = prompts.KIND

@@ -34,6 +34,7 @@ from django.core.cache import cache
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from product.core.db import release_connection
 from product.jobs.models import Job
 
 logger = logging.getLogger(__name__)
@@ -89,16 +90,6 @@ def registered_kinds() -> list[str]:
 
 def cancel_cache_key(job_id: uuid.UUID | str) -> str:
     return f"jobs:cancel:{job_id}"
-
-
-def release_connection() -> None:
-    """Give this thread's database connection back to the pool, unless a transaction holds it.
-
-    A job thread spends seconds waiting on a model; holding a pooled connection meanwhile would cap
-    concurrency at the pool size.
-    """
-    if not connection.in_atomic_block:
-        connection.close()
 
 
 @dataclass

@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from product.accounts.models import User, Workspace
+from product.core.db import release_connection
 from product.jobs import prompts
 from product.jobs.models import Job
 from product.jobs.registry import (
@@ -30,7 +31,6 @@ from product.jobs.registry import (
     cancel_cache_key,
     get_handler,
     get_messages_builder,
-    release_connection,
 )
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from product.accounts.selectors import get_current_workspace
-from product.core.http import AuthenticatedHttpRequest
+from product.core.http import AuthenticatedHttpRequest, is_fragment_request
 from product.jobs import services
 from product.jobs.forms import AskOnceForm
 from product.jobs.models import Job
@@ -25,11 +25,6 @@ from product.jobs.selectors import get_job_for_user, job_usage, jobs_for_workspa
 from product.llm.errors import LLMError
 
 RECENT_JOBS = 50
-
-
-def _is_fragment_request(request: AuthenticatedHttpRequest) -> bool:
-    # A boosted request wants the whole page; only explicit hx-get/hx-post calls take fragments.
-    return bool(request.htmx) and not request.htmx.boosted
 
 
 @require_http_methods(["GET", "POST"])
@@ -55,7 +50,7 @@ def job_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             return redirect("jobs:job-detail", pk=job.pk)
     jobs = list(jobs_for_workspace(workspace, kind=ASK_ONCE)[:RECENT_JOBS])
     template = "jobs/job_list.html"
-    if request.method == "GET" and _is_fragment_request(request):
+    if request.method == "GET" and is_fragment_request(request):
         template += "#job-history"  # the list polls itself while some job is unfinished
     return render(
         request,
@@ -72,7 +67,7 @@ def job_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def _render_detail(request: AuthenticatedHttpRequest, job: Job) -> HttpResponse:
     template = "jobs/job_detail.html"
-    if _is_fragment_request(request):
+    if is_fragment_request(request):
         template += "#job-status"
     usage = job_usage(job)
     return render(request, template, {"job": job, "usage": usage})
@@ -89,7 +84,7 @@ def job_detail(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse
 @login_required
 def job_cancel(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
     job = services.cancel_job(job=get_job_for_user(request.user, pk), user=request.user)
-    if _is_fragment_request(request):
+    if is_fragment_request(request):
         return _render_detail(request, job)
     return redirect("jobs:job-detail", pk=job.pk)
 
@@ -102,6 +97,6 @@ def job_retry(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
         job = services.retry_job(job=job, user=request.user)
     except LLMError as exc:
         messages.error(request, exc.user_message)
-    if _is_fragment_request(request):
+    if is_fragment_request(request):
         return _render_detail(request, job)
     return redirect("jobs:job-detail", pk=job.pk)
