@@ -49,14 +49,9 @@ def main() -> None:
         web = stack.processes["web"]
 
         def submit(n: int) -> str:
-            body = json.dumps(
-                {
-                    "kind": "ask.once",
-                    "input": {"text": f"[[reply: Answer {n}]]", "task": "summarise"},
-                }
-            ).encode()
+            body = json.dumps({"text": f"[[reply: Answer {n}]]", "task": "summarise"}).encode()
             request = urllib.request.Request(  # noqa: S310 (the local stack)
-                f"{stack.web_url}/api/v1/jobs",
+                f"{stack.web_url}/api/v1/questions",
                 data=body,
                 method="POST",
                 headers={
@@ -65,7 +60,7 @@ def main() -> None:
                 },
             )
             with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-                return str(json.loads(response.read())["id"])
+                return str(json.loads(response.read())["job"]["id"])
 
         # Warm both processes (imports, pools, the model client) before measuring "idle".
         warm = submit(-1)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction
@@ -29,6 +30,7 @@ from ninja.operation import Operation
 from pydantic import Field
 
 from product.core.api import ApiError, BearerKeyAuth, WorkspaceSessionAuth, error_body
+from product.core.features import feature_apps
 
 logger = logging.getLogger(__name__)
 
@@ -317,16 +319,14 @@ def ping(request: HttpRequest) -> dict[str, str]:
     return {"status": "ok"}
 
 
-# Routers: one line per domain app (keep them in this block).
+# Routers: the shell's apps by name, then every feature app's `api.router` (core/features.py).
 from product.apikeys.api import router as apikeys_router  # noqa: E402
-
-api.add_router("/", apikeys_router)
 from product.jobs.api import router as jobs_router  # noqa: E402
 
+api.add_router("/", apikeys_router)
 api.add_router("/", jobs_router)
-from product.chat.api import router as chat_router  # noqa: E402
-
-api.add_router("/", chat_router)
+for _feature in feature_apps():
+    api.add_router("/", import_module(f"{_feature}.api").router)
 
 
 def docs_redirect(request: HttpRequest) -> HttpResponseRedirect:

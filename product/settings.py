@@ -76,9 +76,15 @@ INSTALLED_APPS = [
     "product.apikeys",
     "product.llm",
     "product.jobs",
-    "product.chat",
     "product.devmodel",
 ]
+# Feature apps: each one mounted at /<label>/ with its API router and a sidebar link
+# (product/core/features.py). `manage.py startfeature NAME` adds its line here.
+FEATURE_APPS = [
+    "product.ask",
+    "product.chat",
+]
+INSTALLED_APPS += FEATURE_APPS
 
 MIDDLEWARE = [
     "product.core.middleware.RequestIdMiddleware",
@@ -111,6 +117,7 @@ TEMPLATES: list[dict[str, Any]] = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "product.core.context_processors.keel",
+                "product.core.features.features_context",
             ],
         },
     }

@@ -43,6 +43,7 @@ def _page_context(
         "title_pending": bool(conversation and selectors.is_title_pending(conversation)),
         "text": "",
         "error": "",
+        "max_message_chars": services.MAX_MESSAGE_CHARS,
     }
     if conversation is not None:
         history = list(selectors.messages_for_conversation(conversation))

@@ -1,4 +1,4 @@
-"""Reads for jobs. `get_job_for_user` is the one door to a job: 404 outside the user's workspaces."""
+"""Reads for jobs. `get_job_for_user` is the one door to a job."""
 
 from __future__ import annotations
 
@@ -13,21 +13,18 @@ from product.accounts.models import User, Workspace
 from product.jobs.models import Job
 
 
-def get_job_for_user(user: User, job_id: uuid.UUID | str) -> Job:
+def get_job_for_user(
+    user: User, job_id: uuid.UUID | str, *, workspace: Workspace | None = None
+) -> Job:
+    """The one door to a job: 404 outside the user's workspaces (and outside `workspace`, if given:
+    an API key acts in one workspace)."""
+    jobs = Job.objects.select_related("workspace", "created_by").filter(
+        workspace__memberships__user=user
+    )
+    if workspace is not None:
+        jobs = jobs.filter(workspace=workspace)
     try:
-        return Job.objects.select_related("workspace", "created_by").get(
-            pk=job_id, workspace__memberships__user=user
-        )
-    except (Job.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such job.") from exc
-
-
-def get_job_in_workspace(workspace: Workspace, job_id: uuid.UUID | str) -> Job:
-    """The API's door: an API key acts in one workspace, so a job elsewhere does not exist."""
-    try:
-        return Job.objects.select_related("workspace", "created_by").get(
-            pk=job_id, workspace=workspace
-        )
+        return jobs.get(pk=job_id)
     except (Job.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such job.") from exc
 

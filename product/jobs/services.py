@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from product.accounts.models import User, Workspace
 from product.core.db import release_connection
-from product.jobs import prompts
 from product.jobs.models import Job
 from product.jobs.registry import (
     JobCancelled,
@@ -112,37 +111,6 @@ def reserve_budget(
         messages=build(input),
         max_tokens=settings.LLM_MAX_OUTPUT_TOKENS,
     )
-
-
-def ask_once(
-    *,
-    workspace: Workspace,
-    user: User,
-    text: str,
-    task: str,
-    instruction: str = "",
-    idempotency_key: str | None = None,
-) -> Job:
-    """The "Ask once" feature: quota first (no job, no call when over), then a queued job."""
-    job_input: dict[str, Any] = {"text": text, "task": task}
-    if task == prompts.CUSTOM:
-        job_input["instruction"] = instruction
-    reservation = reserve_budget(workspace=workspace, user=user, kind=prompts.KIND, input=job_input)
-    try:
-        return submit_job(
-            workspace=workspace,
-            user=user,
-            kind=prompts.KIND,
-            input=job_input,
-            reservation=reservation,
-            idempotency_key=idempotency_key,
-        )
-    except Exception:
-        if reservation is not None:
-            from product.llm import quotas
-
-            quotas.release(reservation)
-        raise
 
 
 def _release_reservation(job: Job) -> None:

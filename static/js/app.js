@@ -1,4 +1,5 @@
-// Keel's small client script: theme switching, toasts, the mobile menu, auto-submitting selects.
+// Keel's small client script: theme switching, toasts, the mobile menu, auto-submitting selects,
+// character counters.
 // No inline scripts anywhere (the CSP forbids them); behaviour hangs off data- attributes.
 (function () {
   "use strict";
@@ -53,12 +54,41 @@
     if (select && select.form) { select.form.requestSubmit(); }
   });
 
+  // A live "1,234 / 50,000 characters" under every field with data-max-chars. Limits are enforced
+  // by the server with a message, never by a maxlength that would cut a paste without a word.
+  function formatCount(n) { return n.toLocaleString("en-US"); }
+  function updateCounter(field) {
+    var counter = document.getElementById(field.id + "-counter");
+    if (!counter) { return; }
+    var max = parseInt(field.getAttribute("data-max-chars"), 10);
+    var length = field.value.length;
+    counter.textContent = formatCount(length) + " / " + formatCount(max) + " characters";
+    counter.setAttribute("data-over", length > max ? "true" : "false");
+  }
+  function armCounters(scope) {
+    (scope || document).querySelectorAll("[data-max-chars]").forEach(function (field) {
+      if (!field.id || document.getElementById(field.id + "-counter")) { return; }
+      var counter = document.createElement("span");
+      counter.id = field.id + "-counter";
+      counter.className = "char-counter";
+      counter.setAttribute("data-testid", "char-counter-" + field.id);
+      counter.setAttribute("aria-live", "polite");
+      field.insertAdjacentElement("afterend", counter);
+      updateCounter(field);
+    });
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("[data-max-chars]")) { updateCounter(event.target); }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
+    armCounters(document);
     armToasts(document);
     applyTheme(root.getAttribute("data-theme") || "system");
   });
   // Fragments and out-of-band toasts arrive through htmx; boosted pages swap the body.
   document.addEventListener("htmx:load", function (event) {
+    armCounters(document);
     armToasts(document);
     applyTheme(root.getAttribute("data-theme") || "system");
   });

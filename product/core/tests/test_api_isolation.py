@@ -27,6 +27,8 @@ from ninja.responses import NinjaJSONEncoder
 from product.accounts.models import User, Workspace
 from product.api import api
 from product.apikeys.tests.factories import bearer, make_key
+from product.jobs.models import Job
+from product.jobs.tests.factories import JobFactory
 
 SCHEMA: dict[str, Any] = json.loads(json.dumps(api.get_openapi_schema(), cls=NinjaJSONEncoder))
 PARAM = re.compile(r"\{(\w+)\}")
@@ -41,10 +43,14 @@ IDS = [f"{method.upper()} {path}" for method, path, _ in OPERATIONS]
 # Routes any valid key may call whatever its scopes: "who am I" must work for every key.
 SCOPE_FREE = {"GET /api/v1/me"}
 
-# Objects the API cannot create itself (keys are made in the app, by a person).
+# Objects the API cannot create itself (keys are made in the app, by a person; jobs are made by
+# the features that own them, each through its own route).
 OBJECT_MAKERS: dict[str, Callable[[User, Workspace], str]] = {
     "key_id": lambda user, workspace: str(
         make_key(user=user, workspace=workspace, name="alice's object").key.id
+    ),
+    "job_id": lambda user, workspace: str(
+        JobFactory(workspace=workspace, created_by=user, status=Job.Status.QUEUED).id
     ),
 }
 

@@ -40,6 +40,17 @@ def wait_for_cancel(ctx: JobContext) -> dict[str, Any]:
     return {"cancelled": False}
 
 
+@job_handler("test.flaky")
+def flaky(ctx: JobContext) -> dict[str, Any]:
+    """Fails its first run (a readable provider error), succeeds on every later one."""
+    with calls_lock:
+        calls.append(str(ctx.job.pk))
+        runs = calls.count(str(ctx.job.pk))
+    if runs == 1:
+        raise ProviderError("The AI model is unavailable right now. Please try again in a moment.")
+    return {"runs": runs}
+
+
 @job_handler("test.fail")
 def fail(ctx: JobContext) -> dict[str, Any]:
     how = ctx.job.input.get("how")

@@ -283,23 +283,6 @@ def test_a_late_worker_cannot_overwrite_the_result_of_a_newer_attempt(make_job: 
     assert job.status == Job.Status.SUCCEEDED
 
 
-@pytest.mark.django_db
-def test_a_long_retry_after_from_the_provider_becomes_a_countdown(
-    devmodel_llm: str, alice: User, acme: Any
-) -> None:
-    job = services.ask_once(
-        workspace=acme, user=alice, text="[[error: 429 retry_after=300]]", task="summarise"
-    )
-    with pytest.raises(services.RetryLater) as later:
-        services.run_job(job.pk)
-    assert later.value.countdown == 300
-    job.refresh_from_db()
-    assert job.status == Job.Status.QUEUED
-    assert job.retry_at is not None
-    assert job.reservation is not None
-    assert job.reservation.status == "released", "nothing was charged, so nothing stays held"
-
-
 @pytest.mark.django_db(transaction=True)
 def test_it_shows_progress_every_second_between_slower_heartbeats(
     make_job: MakeJob, settings: Any

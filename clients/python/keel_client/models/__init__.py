@@ -2,8 +2,6 @@
 
 from .api_key_out import ApiKeyOut
 from .api_key_patch_in import ApiKeyPatchIn
-from .ask_once_input import AskOnceInput
-from .ask_once_input_task import AskOnceInputTask
 from .conversation_in import ConversationIn
 from .conversation_out import ConversationOut
 from .conversation_patch import ConversationPatch
@@ -14,7 +12,6 @@ from .exchange_out import ExchangeOut
 from .job_detail_out import JobDetailOut
 from .job_detail_out_input import JobDetailOutInput
 from .job_detail_out_result_type_0 import JobDetailOutResultType0
-from .job_in import JobIn
 from .job_out import JobOut
 from .job_out_input import JobOutInput
 from .job_out_result_type_0 import JobOutResultType0
@@ -27,15 +24,18 @@ from .paged_api_key_out import PagedApiKeyOut
 from .paged_conversation_out import PagedConversationOut
 from .paged_job_out import PagedJobOut
 from .paged_message_out import PagedMessageOut
+from .paged_question_out import PagedQuestionOut
 from .ping_out import PingOut
+from .question_detail_out import QuestionDetailOut
+from .question_in import QuestionIn
+from .question_in_task import QuestionInTask
+from .question_out import QuestionOut
 from .usage_out import UsageOut
 from .workspace_ref import WorkspaceRef
 
 __all__ = (
     "ApiKeyOut",
     "ApiKeyPatchIn",
-    "AskOnceInput",
-    "AskOnceInputTask",
     "ConversationIn",
     "ConversationOut",
     "ConversationPatch",
@@ -46,7 +46,6 @@ __all__ = (
     "JobDetailOut",
     "JobDetailOutInput",
     "JobDetailOutResultType0",
-    "JobIn",
     "JobOut",
     "JobOutInput",
     "JobOutResultType0",
@@ -59,7 +58,12 @@ __all__ = (
     "PagedConversationOut",
     "PagedJobOut",
     "PagedMessageOut",
+    "PagedQuestionOut",
     "PingOut",
+    "QuestionDetailOut",
+    "QuestionIn",
+    "QuestionInTask",
+    "QuestionOut",
     "UsageOut",
     "WorkspaceRef",
 )

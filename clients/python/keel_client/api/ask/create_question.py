@@ -6,14 +6,14 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error_out import ErrorOut
-from ...models.job_detail_out import JobDetailOut
-from ...models.job_in import JobIn
+from ...models.question_detail_out import QuestionDetailOut
+from ...models.question_in import QuestionIn
 from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
-    body: JobIn,
+    body: QuestionIn,
     idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -22,7 +22,7 @@ def _get_kwargs(
 
     _kwargs: dict[str, Any] = {
         "method": "post",
-        "url": "/api/v1/jobs",
+        "url": "/api/v1/questions",
     }
 
     _kwargs["json"] = body.to_dict()
@@ -35,9 +35,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorOut | JobDetailOut | None:
+) -> ErrorOut | QuestionDetailOut | None:
     if response.status_code == 202:
-        response_202 = JobDetailOut.from_dict(response.json())
+        response_202 = QuestionDetailOut.from_dict(response.json())
 
         return response_202
 
@@ -84,7 +84,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorOut | JobDetailOut]:
+) -> Response[ErrorOut | QuestionDetailOut]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -96,25 +96,26 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: JobIn,
+    body: QuestionIn,
     idempotency_key: None | str | Unset = UNSET,
-) -> Response[ErrorOut | JobDetailOut]:
-    """Submit a job
+) -> Response[ErrorOut | QuestionDetailOut]:
+    """Ask a question
 
-     Queues an `ask.once` job and answers at once with its id; poll `GET /jobs/{id}` until `status` is
-    succeeded, failed or cancelled. Over quota: 429 with `Retry-After`, and nothing is queued.
+     Queues the question as an `ask.once` job and answers at once; poll `GET /questions/{id}` until
+    `job.status` is succeeded, failed or cancelled. Over quota: 429 with `Retry-After`, and nothing is
+    queued.
 
     Args:
         idempotency_key (None | str | Unset): Any unique string (a UUID is good). A retry with the
             same key and body returns the first response instead of creating the work again.
-        body (JobIn):
+        body (QuestionIn):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorOut | JobDetailOut]
+        Response[ErrorOut | QuestionDetailOut]
     """
 
     kwargs = _get_kwargs(
@@ -132,25 +133,26 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    body: JobIn,
+    body: QuestionIn,
     idempotency_key: None | str | Unset = UNSET,
-) -> ErrorOut | JobDetailOut | None:
-    """Submit a job
+) -> ErrorOut | QuestionDetailOut | None:
+    """Ask a question
 
-     Queues an `ask.once` job and answers at once with its id; poll `GET /jobs/{id}` until `status` is
-    succeeded, failed or cancelled. Over quota: 429 with `Retry-After`, and nothing is queued.
+     Queues the question as an `ask.once` job and answers at once; poll `GET /questions/{id}` until
+    `job.status` is succeeded, failed or cancelled. Over quota: 429 with `Retry-After`, and nothing is
+    queued.
 
     Args:
         idempotency_key (None | str | Unset): Any unique string (a UUID is good). A retry with the
             same key and body returns the first response instead of creating the work again.
-        body (JobIn):
+        body (QuestionIn):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorOut | JobDetailOut
+        ErrorOut | QuestionDetailOut
     """
 
     return sync_detailed(
@@ -163,25 +165,26 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: JobIn,
+    body: QuestionIn,
     idempotency_key: None | str | Unset = UNSET,
-) -> Response[ErrorOut | JobDetailOut]:
-    """Submit a job
+) -> Response[ErrorOut | QuestionDetailOut]:
+    """Ask a question
 
-     Queues an `ask.once` job and answers at once with its id; poll `GET /jobs/{id}` until `status` is
-    succeeded, failed or cancelled. Over quota: 429 with `Retry-After`, and nothing is queued.
+     Queues the question as an `ask.once` job and answers at once; poll `GET /questions/{id}` until
+    `job.status` is succeeded, failed or cancelled. Over quota: 429 with `Retry-After`, and nothing is
+    queued.
 
     Args:
         idempotency_key (None | str | Unset): Any unique string (a UUID is good). A retry with the
             same key and body returns the first response instead of creating the work again.
-        body (JobIn):
+        body (QuestionIn):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorOut | JobDetailOut]
+        Response[ErrorOut | QuestionDetailOut]
     """
 
     kwargs = _get_kwargs(
@@ -197,25 +200,26 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    body: JobIn,
+    body: QuestionIn,
     idempotency_key: None | str | Unset = UNSET,
-) -> ErrorOut | JobDetailOut | None:
-    """Submit a job
+) -> ErrorOut | QuestionDetailOut | None:
+    """Ask a question
 
-     Queues an `ask.once` job and answers at once with its id; poll `GET /jobs/{id}` until `status` is
-    succeeded, failed or cancelled. Over quota: 429 with `Retry-After`, and nothing is queued.
+     Queues the question as an `ask.once` job and answers at once; poll `GET /questions/{id}` until
+    `job.status` is succeeded, failed or cancelled. Over quota: 429 with `Retry-After`, and nothing is
+    queued.
 
     Args:
         idempotency_key (None | str | Unset): Any unique string (a UUID is good). A retry with the
             same key and body returns the first response instead of creating the work again.
-        body (JobIn):
+        body (QuestionIn):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorOut | JobDetailOut
+        ErrorOut | QuestionDetailOut
     """
 
     return (

@@ -6,25 +6,25 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.ask_once_input_task import AskOnceInputTask
+from ..models.question_in_task import QuestionInTask
 from ..types import UNSET, Unset
 
-T = TypeVar("T", bound="AskOnceInput")
+T = TypeVar("T", bound="QuestionIn")
 
 
 @_attrs_define
-class AskOnceInput:
+class QuestionIn:
     """
     Attributes:
-        text (str):
+        text (str): The text to work on, at most 50000 characters.
         instruction (None | str | Unset):
-        task (AskOnceInputTask | Unset): summarise, key_points, or custom (then send `instruction`). Default:
-            AskOnceInputTask.SUMMARISE.
+        task (QuestionInTask | Unset): summarise, key_points, or custom (then send `instruction`). Default:
+            QuestionInTask.SUMMARISE.
     """
 
     text: str
     instruction: None | str | Unset = UNSET
-    task: AskOnceInputTask | Unset = AskOnceInputTask.SUMMARISE
+    task: QuestionInTask | Unset = QuestionInTask.SUMMARISE
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -69,20 +69,20 @@ class AskOnceInput:
         instruction = _parse_instruction(d.pop("instruction", UNSET))
 
         _task = d.pop("task", UNSET)
-        task: AskOnceInputTask | Unset
+        task: QuestionInTask | Unset
         if isinstance(_task, Unset):
             task = UNSET
         else:
-            task = AskOnceInputTask(_task)
+            task = QuestionInTask(_task)
 
-        ask_once_input = cls(
+        question_in = cls(
             text=text,
             instruction=instruction,
             task=task,
         )
 
-        ask_once_input.additional_properties = d
-        return ask_once_input
+        question_in.additional_properties = d
+        return question_in
 
     @property
     def additional_keys(self) -> list[str]:

@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class AskOnceInputTask(StrEnum):
+class QuestionInTask(StrEnum):
     CUSTOM = "custom"
     KEY_POINTS = "key_points"
     SUMMARISE = "summarise"

@@ -1,6 +1,6 @@
 """Ask once, end to end: a person pastes text, watches the job run in the worker and reads the
 answer; a provider that keeps failing shows a readable error and a retry that works; a workspace
-over its budget gets a clear message and keeps its text."""
+over its budget, and a text over the limit, get a clear message and keep their text."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def asker(browser: Browser, stack: Stack) -> Iterator[Page]:
 
 
 def ask(page: Page, stack: Stack, text: str) -> None:
-    page.goto(f"{stack.url}/jobs/")
+    page.goto(f"{stack.url}/ask/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Ask once")
     page.get_by_label("Text").fill(text)
     page.get_by_label("Summarise").check()
@@ -48,7 +48,7 @@ def test_it_answers_a_pasted_text_in_the_background(
     asker: Page, stack: Stack, screenshots_dir: Path
 ) -> None:
     ask(asker, stack, "[[reply: Keel ships AI features safely.]] [[delay_ms: 150]] A long memo.")
-    asker.wait_for_url(re.compile(r".*/jobs/[0-9a-f-]{36}/$"), timeout=TIMEOUT)
+    asker.wait_for_url(re.compile(r".*/ask/[0-9a-f-]{36}/$"), timeout=TIMEOUT)
     status = asker.get_by_test_id("job-status")
     expect(status).to_have_text(re.compile("Queued|Running"), timeout=TIMEOUT)
     expect(status).to_have_text("Succeeded", timeout=TIMEOUT)
@@ -96,9 +96,26 @@ def test_a_workspace_over_budget_sees_the_quota_message(browser: Browser, stack:
         "WorkspaceBudget.objects.create(workspace=ws, monthly_budget_usd=0)\n",
     )
     ask(page, stack, "Please keep this text when the budget is spent.")
-    expect(page.get_by_test_id("quota-error")).to_contain_text("budget")
+    expect(page.get_by_role("alert")).to_contain_text("budget")
     expect(page.get_by_label("Text")).to_have_value(
         "Please keep this text when the budget is spent."
     )
     expect(page.get_by_role("table")).to_have_count(0)
     next(pages, None)
+
+
+def test_a_text_over_the_limit_is_refused_whole_never_cut(asker: Page, stack: Stack) -> None:
+    # A 100 KB paste: the browser must not cut it to the limit (no maxlength), the counter says it
+    # is over, and the server refuses it with the limit in words, keeping every character.
+    text = "All work and no play. " * 4_600  # 101,200 characters
+    asker.goto(f"{stack.url}/ask/")
+    field = asker.get_by_label("Text")
+    field.fill(text)
+    expect(field).to_have_value(text)
+    counter = asker.get_by_test_id("char-counter-id_text")
+    expect(counter).to_have_text("101,200 / 50,000 characters")
+    expect(counter).to_have_attribute("data-over", "true")
+    asker.get_by_role("button", name="Ask").click()
+    expect(asker.locator(".errorlist")).to_contain_text("the limit is 50,000")
+    expect(asker.get_by_label("Text")).to_have_value(text)
+    expect(asker.get_by_role("table")).to_have_count(0)

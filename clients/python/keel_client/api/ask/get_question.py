@@ -1,0 +1,182 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error_out import ErrorOut
+from ...models.question_detail_out import QuestionDetailOut
+from ...types import Response
+
+
+def _get_kwargs(
+    question_id: UUID,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/questions/{question_id}".format(
+            question_id=quote(str(question_id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ErrorOut | QuestionDetailOut | None:
+    if response.status_code == 200:
+        response_200 = QuestionDetailOut.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = ErrorOut.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorOut.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ErrorOut.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = ErrorOut.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = ErrorOut.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ErrorOut | QuestionDetailOut]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    question_id: UUID,
+    *,
+    client: AuthenticatedClient,
+) -> Response[ErrorOut | QuestionDetailOut]:
+    """Read a question
+
+    Args:
+        question_id (UUID):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorOut | QuestionDetailOut]
+    """
+
+    kwargs = _get_kwargs(
+        question_id=question_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    question_id: UUID,
+    *,
+    client: AuthenticatedClient,
+) -> ErrorOut | QuestionDetailOut | None:
+    """Read a question
+
+    Args:
+        question_id (UUID):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorOut | QuestionDetailOut
+    """
+
+    return sync_detailed(
+        question_id=question_id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    question_id: UUID,
+    *,
+    client: AuthenticatedClient,
+) -> Response[ErrorOut | QuestionDetailOut]:
+    """Read a question
+
+    Args:
+        question_id (UUID):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorOut | QuestionDetailOut]
+    """
+
+    kwargs = _get_kwargs(
+        question_id=question_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    question_id: UUID,
+    *,
+    client: AuthenticatedClient,
+) -> ErrorOut | QuestionDetailOut | None:
+    """Read a question
+
+    Args:
+        question_id (UUID):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorOut | QuestionDetailOut
+    """
+
+    return (
+        await asyncio_detailed(
+            question_id=question_id,
+            client=client,
+        )
+    ).parsed
