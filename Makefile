@@ -55,8 +55,12 @@ e2e: .venv/.synced check-services ## The Playwright journeys in a real browser.
 	# --confcutdir: the root conftest.py imports Django models, which need pytest-django (off here).
 	$(TEST_ENV) $(RUN) pytest e2e -p no:django --confcutdir=e2e $(E2E_ARGS)
 
+.PHONY: feature-check
+feature-check: .venv/.synced ## Generate a feature with startfeature in a scratch copy and run its tests.
+	bash .ci/feature-check
+
 .PHONY: test
-test: lint typecheck pytest e2e ## Everything CI runs.
+test: lint typecheck pytest feature-check e2e ## Everything CI runs.
 
 .PHONY: bench
 bench: .venv/.synced ## Benchmarks; each prints one JSON line last.

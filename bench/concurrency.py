@@ -35,13 +35,13 @@ def main() -> None:
 
         from product.accounts.models import User
         from product.accounts.services import create_personal_workspace
-        from product.ask.services import ask_question
+        from product.ask.services import submit_question
         from product.jobs.models import Job
 
         user = User.objects.create_user("bench@example.com", "bench-password-123")
         workspace = create_personal_workspace(user=user)
         # Warm the worker's client and pool: a real deployment is warm too.
-        warm = ask_question(workspace=workspace, user=user, text="warm up", task="summarise").job
+        warm = submit_question(workspace=workspace, user=user, text="warm up", task="summarise").job
         while Job.objects.get(pk=warm.pk).status != Job.Status.SUCCEEDED:
             time.sleep(0.1)
 
@@ -52,7 +52,7 @@ def main() -> None:
         submit_started = time.monotonic()
         with transaction.atomic():
             ids = [
-                ask_question(
+                submit_question(
                     workspace=workspace, user=user, text=f"[[reply: Answer {n}]]", task="summarise"
                 ).job.pk
                 for n in range(CALLS)

@@ -88,7 +88,7 @@ def create_question(
 
     def create() -> tuple[int, Any]:
         try:
-            question = services.ask_question(
+            question = services.submit_question(
                 workspace=who.workspace,
                 user=who.user,
                 text=payload.text,

@@ -30,7 +30,7 @@ class Question(TimeStampedModel):
     class Meta:
         ordering = ["-created_at"]
         indexes: ClassVar = [
-            models.Index(fields=["workspace", "-created_at"], name="question_workspace_recent"),
+            models.Index(fields=["workspace", "-created_at"], name="question_recent"),
         ]
 
     def __str__(self) -> str:

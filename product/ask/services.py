@@ -1,7 +1,7 @@
 """Writes for "Ask once": accept a question, and answer it on a worker.
 
 The shape every feature copies:
-1. `ask_question` (called by the page and the API) checks the limits and reserves the budget
+1. `submit_question` (called by the page and the API) checks the limits and reserves the budget
    *before* writing anything: over quota, nothing is created and no model is called.
 2. It writes the feature's row and a queued job in one transaction; the job is enqueued on commit.
 3. `answer_question` (called by the job handler on a worker) makes the model call through the
@@ -45,7 +45,7 @@ def messages_for(question: Question) -> list[dict[str, str]]:
     )
 
 
-def ask_question(
+def submit_question(
     *,
     workspace: Workspace,
     user: User,

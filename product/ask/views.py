@@ -39,7 +39,7 @@ def question_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                question = services.ask_question(
+                question = services.submit_question(
                     workspace=workspace,
                     user=request.user,
                     text=form.cleaned_data["text"],

@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['workspace', '-created_at'], name='question_workspace_recent')],
+                'indexes': [models.Index(fields=['workspace', '-created_at'], name='question_recent')],
             },
         ),
     ]

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.apps import apps
 
 from product.accounts.models import User, Workspace
 from product.ask.models import Question
-from product.ask.services import ask_question
+from product.ask.services import submit_question
 from product.jobs import services
 from product.jobs.models import Job
 from product.llm.errors import InputTooLarge, QuotaExceeded
@@ -22,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("devmodel_llm")
 def test_it_writes_the_question_and_a_queued_job_with_its_reservation(
     alice: User, acme: Workspace
 ) -> None:
-    question = ask_question(workspace=acme, user=alice, text="Some text.", task="key_points")
+    question = submit_question(workspace=acme, user=alice, text="Some text.", task="key_points")
     assert question.job.status == Job.Status.QUEUED
     assert question.job.kind == "ask.once"
     assert question.job.input == {"question_id": str(question.pk)}
@@ -32,7 +31,7 @@ def test_it_writes_the_question_and_a_queued_job_with_its_reservation(
 
 @pytest.mark.django_db
 def test_it_answers_on_the_worker_and_charges_once(alice: User, acme: Workspace) -> None:
-    question = ask_question(
+    question = submit_question(
         workspace=acme, user=alice, text="[[reply: Three points.]] notes", task="key_points"
     )
     services.run_job(question.job.pk)
@@ -52,7 +51,7 @@ def test_it_answers_on_the_worker_and_charges_once(alice: User, acme: Workspace)
 def test_it_refuses_over_quota_and_writes_nothing(alice: User, acme: Workspace) -> None:
     WorkspaceBudget.objects.create(workspace=acme, monthly_budget_usd=0)
     with pytest.raises(QuotaExceeded):
-        ask_question(workspace=acme, user=alice, text="text", task="summarise")
+        submit_question(workspace=acme, user=alice, text="text", task="summarise")
     assert not Question.objects.exists()
     assert not Job.objects.exists()
     assert not BudgetReservation.objects.filter(status="reserved").exists()
@@ -61,14 +60,14 @@ def test_it_refuses_over_quota_and_writes_nothing(alice: User, acme: Workspace) 
 @pytest.mark.django_db
 def test_it_refuses_a_text_over_the_limit_with_the_numbers(alice: User, acme: Workspace) -> None:
     with pytest.raises(InputTooLarge) as refused:
-        ask_question(workspace=acme, user=alice, text="y" * 60_000, task="summarise")
+        submit_question(workspace=acme, user=alice, text="y" * 60_000, task="summarise")
     assert "60,000 characters long; the limit is 50,000" in refused.value.user_message
     assert not Question.objects.exists()
 
 
 @pytest.mark.django_db
 def test_it_drops_an_instruction_unless_the_task_is_custom(alice: User, acme: Workspace) -> None:
-    question = ask_question(
+    question = submit_question(
         workspace=acme, user=alice, text="t", task="summarise", instruction="ignored"
     )
     assert question.instruction == ""
@@ -76,35 +75,10 @@ def test_it_drops_an_instruction_unless_the_task_is_custom(alice: User, acme: Wo
 
 
 @pytest.mark.django_db
-def test_the_migration_gives_old_jobs_their_question(alice: User, acme: Workspace) -> None:
-    from importlib import import_module
-
-    migration = import_module("product.ask.migrations.0002_questions_from_jobs")
-    old = Job.objects.create(
-        workspace=acme,
-        created_by=alice,
-        kind="ask.once",
-        input={"text": "An old paste.", "task": "custom", "instruction": "List dates"},
-    )
-    migration.questions_from_jobs(apps, None)
-    question = Question.objects.get(job=old)
-    assert (question.text, question.task, question.instruction) == (
-        "An old paste.",
-        "custom",
-        "List dates",
-    )
-    old.refresh_from_db()
-    assert old.input == {"question_id": str(question.pk)}
-    assert question.created_at == old.created_at
-    migration.questions_from_jobs(apps, None)  # idempotent
-    assert Question.objects.count() == 1
-
-
-@pytest.mark.django_db
 def test_a_long_retry_after_from_the_provider_becomes_a_countdown(
     devmodel_llm: str, alice: User, acme: Any
 ) -> None:
-    question = ask_question(
+    question = submit_question(
         workspace=acme, user=alice, text="[[error: 429 retry_after=300]]", task="summarise"
     )
     job = question.job

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import connection
 
 from product.accounts.models import User, Workspace
-from product.ask.services import ask_question
+from product.ask.services import submit_question
 from product.jobs.models import Job
 from product.llm.models import LLMCall
 
@@ -170,7 +170,7 @@ def _wait_until(predicate: Any, timeout: float, what: str) -> None:
 
 def _submit(workspace: Workspace, user: User, text: str) -> Job:
     # A real feature's job (Ask once), so the worker runs the product's own handler and gateway.
-    return ask_question(workspace=workspace, user=user, text=text, task="summarise").job
+    return submit_question(workspace=workspace, user=user, text=text, task="summarise").job
 
 
 def _assert_every_job_succeeded_once(jobs: list[Job]) -> None:
