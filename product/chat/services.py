@@ -446,7 +446,7 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
             prompt_name="chat.reply",
             model=message.model or None,
             reservation=_job_reservation(ctx.job),
-            job_id=message.pk,
+            job_id=ctx.job.pk,
             on_delta=writer.on_delta,
             should_stop=ctx.is_cancelled,
         )

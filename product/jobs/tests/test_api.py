@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -47,10 +48,16 @@ def test_it_accepts_a_job_with_202_and_runs_it(client: Client, alice_api: dict[s
     done = client.get(f"/api/v1/jobs/{body['id']}", **alice_api).json()
     assert done["status"] == "succeeded"
     assert done["result"]["text"] == "A short summary."
+    call = LLMCall.objects.get(job_id=body["id"])
     assert done["usage"]["calls"] == 1
+    assert (done["usage"]["input_tokens"], done["usage"]["output_tokens"]) == (
+        call.input_tokens,
+        call.output_tokens,
+    )
     assert done["usage"]["output_tokens"] > 0
-    assert float(done["usage"]["cost_usd"]) > 0
-    assert BudgetReservation.objects.get().status == "settled"
+    assert Decimal(str(done["usage"]["cost_usd"])) == call.cost_usd > 0
+    reservation = BudgetReservation.objects.get()
+    assert (reservation.status, reservation.actual_usd) == ("settled", call.cost_usd)
 
 
 @pytest.mark.django_db
