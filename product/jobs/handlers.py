@@ -43,7 +43,7 @@ def ask_once(ctx: JobContext) -> dict[str, Any]:
         prompt_name=prompts.PROMPT_NAME,
         prompt_version=prompts.PROMPT_VERSION,
         reservation=reservation,
-        job_id=job.pk,
+        job=ctx,  # the answer is charged in the transaction that writes the result below
         on_delta=on_delta,
         should_stop=ctx.is_cancelled,
     )
