@@ -375,6 +375,15 @@ JOB_STALE_AFTER_S: int = env.int("JOB_STALE_AFTER_S", default=900)
 JOB_HEARTBEAT_EVERY_S: float = env.float("JOB_HEARTBEAT_EVERY_S", default=5.0)
 JOB_MAX_ATTEMPTS: int = env.int("JOB_MAX_ATTEMPTS", default=3)
 REAPER_EVERY_S: float = env.float("REAPER_EVERY_S", default=30.0)
+# A fault point for the chaos test only: pause this long inside the transaction that ends a job,
+# right after its model call is ledgered, so the test can kill a worker there. Refused unless
+# DEBUG is on: a production environment cannot switch it on by accident.
+JOB_FAULT_PAUSE_IN_ENDING_S: float = env.float("KEEL_FAULT_PAUSE_IN_JOB_ENDING_S", default=0.0)
+if JOB_FAULT_PAUSE_IN_ENDING_S and not DEBUG:
+    raise MissingSettingError(
+        "KEEL_FAULT_PAUSE_IN_JOB_ENDING_S is a fault point for the chaos test; it is refused "
+        "when DEBUG is off. Unset it."
+    )
 
 # --- API ------------------------------------------------------------------------------------
 API_MAX_BODY_BYTES: int = env.int("API_MAX_BODY_BYTES", default=256 * 1024)

@@ -118,7 +118,7 @@ def answer_question(*, ctx: JobContext, question: Question) -> dict[str, Any]:
         prompt_name=prompts.PROMPT_NAME,
         prompt_version=prompts.PROMPT_VERSION,
         reservation=reservation,
-        job_id=job.pk,
+        job=ctx,  # the charge and the job's outcome commit together (docs/jobs.md)
         on_delta=on_delta,
         should_stop=ctx.is_cancelled,
     )

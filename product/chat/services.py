@@ -342,15 +342,26 @@ def _release_unused(job: Job) -> None:
 # --- Finishing a reply -----------------------------------------------------------------------
 
 
-def _finish(message_id: uuid.UUID, status: str, **fields: Any) -> bool:
-    """End a reply once; the winner appends the stream's `end` entry (after the database write)."""
+def _finish(message_id: uuid.UUID, status: str, *, on_commit: bool = False, **fields: Any) -> bool:
+    """End a reply once; the winner appends the stream's `end` entry (after the database write).
+
+    `on_commit`: the caller is inside a transaction (the reply job's ending one), so the `end`
+    entry waits for its commit: a reader that sees `end` must find the finished message.
+    """
     done = Message.objects.filter(
         pk=message_id, status__in=[Message.Status.QUEUED, Message.Status.STREAMING]
     ).update(status=status, finished_at=timezone.now(), **fields)
     if done:
-        backend = streams.get_backend()
-        backend.append(message_id, streams.END, json.dumps({"status": status}))
-        backend.expire(message_id)
+
+        def announce() -> None:
+            backend = streams.get_backend()
+            backend.append(message_id, streams.END, json.dumps({"status": status}))
+            backend.expire(message_id)
+
+        if on_commit:
+            transaction.on_commit(announce)
+        else:
+            announce()
     return bool(done)
 
 
@@ -446,7 +457,7 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
             prompt_name="chat.reply",
             model=message.model or None,
             reservation=_job_reservation(ctx.job),
-            job_id=message.pk,
+            job=ctx,
             on_delta=writer.on_delta,
             should_stop=ctx.is_cancelled,
         )
@@ -484,22 +495,28 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
     status = Message.Status.STOPPED if result.stopped else Message.Status.DONE
     # The gateway's text is authoritative (it is what it billed); deltas add up to it.
     text = result.text if result.text else writer.text
-    _finish(
-        message.pk,
-        status,
-        text=text,
-        stream_cursor=writer.cursor,
-        model=result.model,
-        input_tokens=result.input_tokens,
-        output_tokens=result.output_tokens,
-        cost_usd=result.cost_usd,
-        latency_ms=result.latency_ms,
-        ttft_ms=result.ttft_ms,
-        llm_call_id=result.call_id,
-    )
-    if not conversation.title_generated:
-        submit_title(conversation=conversation, user=author)
-    release_connection()
+
+    def write_outcome() -> None:
+        # In the job's ending transaction, with the call's ledger row and the job's success: a
+        # worker killed before its commit leaves the reply streaming, and the re-run finishes it.
+        _finish(
+            message.pk,
+            status,
+            on_commit=True,
+            text=text,
+            stream_cursor=writer.cursor,
+            model=result.model,
+            input_tokens=result.input_tokens,
+            output_tokens=result.output_tokens,
+            cost_usd=result.cost_usd,
+            latency_ms=result.latency_ms,
+            ttft_ms=result.ttft_ms,
+            llm_call_id=result.call_id,
+        )
+        if not conversation.title_generated:
+            submit_title(conversation=conversation, user=author)
+
+    ctx.on_finish(write_outcome)
     return {"message_id": str(message.pk), "status": status, "chars": len(text)}
 
 
@@ -586,15 +603,18 @@ def run_title(ctx: JobContext) -> dict[str, Any]:
         prompt_name="chat.title",
         max_tokens=TITLE_MAX_TOKENS,
         reservation=_job_reservation(ctx.job),
-        job_id=ctx.job.pk,
+        job=ctx,
     )
     title = _clean_title(result.text)
-    if title:
-        # A person may have renamed it meanwhile (title_generated = True): theirs wins.
-        Conversation.objects.filter(pk=conversation.pk, title_generated=False).update(
-            title=title, title_generated=True
-        )
-    release_connection()
+
+    def write_outcome() -> None:
+        if title:
+            # A person may have renamed it meanwhile (title_generated = True): theirs wins.
+            Conversation.objects.filter(pk=conversation.pk, title_generated=False).update(
+                title=title, title_generated=True
+            )
+
+    ctx.on_finish(write_outcome)
     return {"title": title}
 
 

@@ -3,16 +3,17 @@
 A feature registers one function per job kind in its own `handlers.py` (imported at start-up by
 JobsConfig.ready):
 
-    @job_handler("ask.once")
-    def ask_once(ctx: JobContext) -> dict[str, Any]:
-        ctx.set_progress(10)
-        ...
-        if ctx.is_cancelled():
-            raise JobCancelled
-        return {"text": answer}
+    @job_handler("summary.make")
+    def make_summary(ctx: JobContext) -> dict[str, Any]:
+        answer = gateway.complete(..., job=ctx)  # charged when the job ends, not before
+        ctx.on_finish(lambda: Summary.objects.create(document=doc, text=answer.text))
+        return {"text": answer.text}
 
-The handler returns the JSON result; the jobs machinery writes it once. Raising an LLMError fails
-the job with the error's readable message (or schedules a countdown retry, see services.run_job).
+The handler returns the JSON result. The jobs machinery then ends the job in one transaction: the
+ledger row of the call that answered and the reservation's settlement (handed over by the gateway,
+because the handler passed `job=ctx`), the rows registered with `ctx.on_finish`, and the job's
+outcome, written only by the attempt that holds the claim. Raising an LLMError fails the job with
+the error's readable message (or schedules a countdown retry, see services.run_job).
 
 Heartbeats are written by one thread per process for every running job (one UPDATE for all of them,
 not one thread and one database connection per job), so 200 jobs in flight cost one connection.
@@ -27,7 +28,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -36,6 +37,9 @@ from django.utils import timezone
 
 from product.core.db import release_connection
 from product.jobs.models import Job
+
+if TYPE_CHECKING:
+    from product.llm.gateway import PendingCharge
 
 logger = logging.getLogger(__name__)
 
@@ -84,17 +88,22 @@ def get_handler(kind: str) -> Handler:
         raise LookupError(f"No handler registered for job kind {kind!r}.") from exc
 
 
-def registered_kinds() -> list[str]:
-    return sorted(_handlers)
-
-
 def cancel_cache_key(job_id: uuid.UUID | str) -> str:
     return f"jobs:cancel:{job_id}"
 
 
 @dataclass
 class JobContext:
+    """What a handler gets: its job, progress and cancel flags, and the job's ending transaction.
+
+    Pass it to the gateway as `job=ctx`: the ledger rows name this job, and the charge of the
+    answering call is written in the transaction that ends the job (services.run_job), together
+    with what the handler registered with `on_finish`. See docs/jobs.md.
+    """
+
     job: Job
+    charges: list[PendingCharge] = field(default_factory=list)
+    finishers: list[Callable[[], None]] = field(default_factory=list)
     _progress: int = 0
     _flushed_progress: int = 0
     _cancelled: bool = False
@@ -104,17 +113,6 @@ class JobContext:
     def __post_init__(self) -> None:
         self._progress = self._flushed_progress = self.job.progress
         self._cancelled = self.job.cancel_requested
-
-    def heartbeat(self) -> None:
-        """Touch the heartbeat (and flush progress) now; the beater thread also does it regularly."""
-        with self._lock:
-            progress = self._progress
-        Job.objects.filter(pk=self.job.pk, status=Job.Status.RUNNING).update(
-            heartbeat_at=timezone.now(), progress=progress
-        )
-        with self._lock:
-            self._flushed_progress = progress
-        release_connection()
 
     def set_progress(self, pct: int) -> None:
         """Record progress (0-100); written with the next heartbeat, at most a few seconds late."""
@@ -140,6 +138,26 @@ class JobContext:
 
     def mark_cancelled(self) -> None:
         self._cancelled = True
+
+    # --- the ending transaction (gateway.JobLink, and the handler's own outcome) ---
+
+    @property
+    def job_id(self) -> uuid.UUID:
+        return self.job.pk
+
+    def defer_charge(self, charge: PendingCharge) -> None:
+        """The gateway's answer is charged when the job ends, in the same transaction."""
+        self.charges.append(charge)
+
+    def on_finish(self, write: Callable[[], None]) -> None:
+        """Run `write` (the feature's outcome rows) in the transaction that ends the job.
+
+        It runs only if the handler returns and this attempt still holds the job, right after the
+        model calls are charged and before the job is marked finished; if it raises, nothing of
+        the ending is written and the job fails. Non-database side effects belong in
+        `transaction.on_commit` inside `write`.
+        """
+        self.finishers.append(write)
 
 
 class _Beater:
@@ -229,8 +247,12 @@ class _Beater:
         table = Job._meta.db_table
         ids = [ctx.job.pk for ctx in contexts]
         if heartbeat:
+            # SKIP LOCKED: a job whose ending transaction holds its row (services._end) needs no
+            # beat, and waiting for that commit would stall every other job's heartbeat.
             self._execute(
-                f'UPDATE "{table}" SET heartbeat_at = %s WHERE id = ANY(%s) AND status = %s',  # noqa: S608
+                f'UPDATE "{table}" SET heartbeat_at = %s WHERE id IN ('  # noqa: S608
+                f'SELECT id FROM "{table}" WHERE id = ANY(%s) AND status = %s '
+                "FOR UPDATE SKIP LOCKED)",
                 [timezone.now(), ids, Job.Status.RUNNING],
             )
         changed = self._changed_progress(contexts)

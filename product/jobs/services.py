@@ -9,6 +9,7 @@ it (running -> succeeded | failed | cancelled, where attempts still equals its a
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -39,6 +40,10 @@ logger = logging.getLogger(__name__)
 
 GENERIC_ERROR = (
     "Something went wrong on our side while running this job. It was not charged; you can retry it."
+)
+# The model answered (and is charged), but the feature could not store the answer.
+GENERIC_ERROR_AFTER_CALL = (
+    "Something went wrong on our side while saving this job's answer. You can retry it."
 )
 
 
@@ -233,8 +238,73 @@ def _finish(job: Job, ending: _Ending, *, progress: int) -> bool:
     return bool(written)
 
 
+class _ClaimLost(Exception):  # noqa: N818 (internal control flow)
+    """The job is no longer this attempt's to finish (the reaper gave it to another)."""
+
+
+def _hold_claim(job: Job) -> None:
+    """Lock the job row for this attempt, or raise _ClaimLost.
+
+    With the row locked, the reaper (SKIP LOCKED) and a cancel wait for this transaction, so the
+    conditional UPDATE that finishes the job cannot miss.
+    """
+    held = (
+        Job.objects.select_for_update()
+        .filter(pk=job.pk, status=Job.Status.RUNNING, attempts=job.attempts)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if held is None:
+        raise _ClaimLost
+
+
+def _pause_at_fault_point(job: Job) -> None:
+    """The chaos test's fault point (off unless KEEL_FAULT_PAUSE_IN_JOB_ENDING_S and DEBUG)."""
+    pause = float(settings.JOB_FAULT_PAUSE_IN_ENDING_S)
+    if pause > 0 and settings.DEBUG:
+        logger.warning("fault point: job %s pauses %.1f s after its ledger insert", job.pk, pause)
+        time.sleep(pause)
+
+
+def _end(job: Job, ctx: JobContext, ending: _Ending, *, returned: bool) -> bool:
+    """End the job in ONE transaction: charge its model calls, write the outcome, finish the job.
+
+    The gateway deferred the answering call's ledger row and the reservation's settlement to
+    `ctx.charges`; the handler's outcome rows are `ctx.finishers` (they run only if it returned).
+    A worker killed before the commit leaves none of it: the reaper re-runs the job, and only
+    that run is charged. An attempt that lost its claim still ledgers its calls (they happened)
+    but settles nothing and finishes nothing. Returns whether this attempt finished the job.
+    """
+    try:
+        with transaction.atomic():
+            _hold_claim(job)
+            for charge in ctx.charges:
+                charge.write()
+            if ctx.charges:
+                _pause_at_fault_point(job)
+            if returned:
+                for write in ctx.finishers:
+                    write()
+            if not _finish(job, ending, progress=ctx.progress):
+                raise _ClaimLost
+        return True
+    except _ClaimLost:
+        logger.warning("job %s attempt %s lost its claim; result dropped", job.pk, job.attempts)
+        with transaction.atomic():
+            for charge in ctx.charges:
+                charge.write(settle=False)
+        return False
+    except Exception:
+        if not returned:
+            raise
+        # The handler's outcome could not be written: the calls are still charged, the job fails.
+        logger.exception("job %s (%s) could not write its outcome", job.pk, job.kind)
+        failed = _Ending(Job.Status.FAILED, None, "internal_error", GENERIC_ERROR_AFTER_CALL)
+        return _end(job, ctx, failed, returned=False)
+
+
 def run_job(job_id: uuid.UUID | str) -> None:
-    """Claim the job, run its handler with heartbeats, write the outcome once.
+    """Claim the job, run its handler with heartbeats, end it once (services._end).
 
     A second delivery finds the row claimed and returns. Raises RetryLater when the provider asked
     us to come back later than a worker should wait (the task turns it into a countdown retry).
@@ -250,9 +320,11 @@ def run_job(job_id: uuid.UUID | str) -> None:
     beater.add(ctx)
     release_connection()
     countdown: float | None = None
+    returned = False
     try:
         try:
             result = get_handler(job.kind)(ctx)
+            returned = True
         finally:
             beater.remove(ctx)
         if ctx.is_cancelled():
@@ -274,28 +346,30 @@ def run_job(job_id: uuid.UUID | str) -> None:
         ending = _Ending(Job.Status.FAILED, None, "internal_error", GENERIC_ERROR)
 
     if countdown is not None:
-        requeued = Job.objects.filter(
-            pk=job.pk, status=Job.Status.RUNNING, attempts=job.attempts
-        ).update(
-            status=Job.Status.QUEUED,
-            retry_at=timezone.now() + timedelta(seconds=countdown),
-            enqueued_at=timezone.now(),
-            heartbeat_at=None,
-            error_code="provider_busy",
-            error_message=f"The model provider asked us to wait; retrying in {countdown:.0f} s.",
-        )
+        with transaction.atomic():
+            # Calls this attempt got answers for are charged; the re-run makes its own.
+            for charge in ctx.charges:
+                charge.write()
+            requeued = Job.objects.filter(
+                pk=job.pk, status=Job.Status.RUNNING, attempts=job.attempts
+            ).update(
+                status=Job.Status.QUEUED,
+                retry_at=timezone.now() + timedelta(seconds=countdown),
+                enqueued_at=timezone.now(),
+                heartbeat_at=None,
+                error_code="provider_busy",
+                error_message=f"The model provider asked us to wait; retrying in {countdown:.0f} s.",
+            )
         release_connection()
         if requeued:
             raise RetryLater(countdown)
         return
-    if _finish(job, ending, progress=ctx.progress):
+    if _end(job, ctx, ending, returned=returned):
         if ending.status != Job.Status.SUCCEEDED:
             job.refresh_from_db()
             _release_reservation(job)
         if ending.status == Job.Status.CANCELLED:
             cache.delete(cancel_cache_key(job.pk))
-    else:
-        logger.warning("job %s attempt %s lost its claim; result dropped", job.pk, job.attempts)
     release_connection()
 
 

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 import httpx2
@@ -159,6 +159,22 @@ class _AttemptFailed(Exception):  # noqa: N818 (internal control flow)
         self.retry_after = retry_after
 
 
+class JobLink(Protocol):
+    """The job a call is made for; `product.jobs.registry.JobContext` is the one implementation.
+
+    (A protocol, because llm sits below jobs and must not import it.) Every attempt's ledger row
+    names `job_id`. The row of the attempt that answered, and the settlement of the reservation,
+    the gateway does not write: it hands them over with `defer_charge`, and the jobs machinery
+    writes them in the one transaction that also writes the feature's outcome and ends the job.
+    A worker killed before that commit leaves no charge, so the re-run is the only one charged.
+    """
+
+    @property
+    def job_id(self) -> uuid.UUID: ...
+
+    def defer_charge(self, charge: PendingCharge) -> None: ...
+
+
 @dataclass
 class _Context:
     workspace: Workspace
@@ -166,23 +182,52 @@ class _Context:
     feature: str
     prompt_name: str
     prompt_version: str
-    job_id: uuid.UUID | None
+    job: JobLink | None
     calls: list[LLMCall] = field(default_factory=list)
+    pending: list[LLMCall] = field(default_factory=list)
 
-    def record(self, **fields: Any) -> LLMCall:
+    def record(self, *, answer: bool = False, **fields: Any) -> LLMCall:
+        """One ledger row. `answer`: the attempt the caller gets back, deferred for a job."""
         cost = fields.pop("cost", None)
-        call = LLMCall.objects.create(
+        call = LLMCall(
             workspace=self.workspace,
             user=self.user,
             feature=self.feature,
             prompt_name=self.prompt_name,
             prompt_version=self.prompt_version,
-            job_id=self.job_id,
+            job_id=self.job.job_id if self.job is not None else None,
             cost_usd=cost,
             **fields,
         )
+        if answer and self.job is not None:
+            self.pending.append(call)
+        else:
+            call.save(force_insert=True)
         self.calls.append(call)
         return call
+
+
+@dataclass
+class PendingCharge:
+    """The answering attempt's ledger row and the reservation's settlement, not written yet."""
+
+    _ctx: _Context
+    reservation: BudgetReservation
+
+    @property
+    def calls(self) -> list[LLMCall]:
+        return list(self._ctx.pending)
+
+    def write(self, *, settle: bool = True) -> None:
+        """Insert the row(s) and settle, inside the caller's transaction (call once per commit).
+
+        `settle=False` is for an attempt that lost its job to another one: its call happened and
+        is ledgered, but the reservation belongs to the attempt that holds the job.
+        """
+        for call in self._ctx.pending:
+            call.save(force_insert=True)
+        if settle:
+            _settle(self.reservation, self._ctx)
 
 
 def _classify(exc: Exception) -> tuple[bool, str, float | None, str]:
@@ -323,6 +368,21 @@ def _settle(reservation: BudgetReservation, ctx: _Context) -> None:
     quotas.settle(reservation, sum((call.cost_usd or Decimal(0) for call in charged), Decimal(0)))
 
 
+def _charge(reservation: BudgetReservation, ctx: _Context, drive: Callable[[], T]) -> T:
+    """Run the attempts; settle now, or hand the answer's charge to the job (see JobLink)."""
+    try:
+        result = drive()
+    except BaseException:
+        _settle(reservation, ctx)  # failed attempts' rows are written already
+        raise
+    charge = PendingCharge(ctx, reservation)
+    if ctx.job is None:
+        charge.write()
+    else:
+        ctx.job.defer_charge(charge)
+    return result
+
+
 def _prepare(
     *,
     workspace: Workspace,
@@ -369,7 +429,7 @@ def complete(
     model: str | None = None,
     max_tokens: int | None = None,
     reservation: BudgetReservation | None = None,
-    job_id: uuid.UUID | None = None,
+    job: JobLink | None = None,
 ) -> ChatResult:
     """One chat completion, with retries and fallback; one ledger row per attempt."""
     model, max_tokens, reservation = _prepare(
@@ -381,7 +441,7 @@ def complete(
         max_tokens=max_tokens,
         reservation=reservation,
     )
-    ctx = _Context(workspace, user, feature, prompt_name, prompt_version, job_id)
+    ctx = _Context(workspace, user, feature, prompt_name, prompt_version, job)
 
     def run(model_name: str, attempt: int, retry_of: LLMCall | None) -> ChatResult:
         started = time.monotonic()
@@ -407,6 +467,7 @@ def complete(
             output, estimated = count_tokens(text), True
         cost, unknown = _cost(model_name, input_tokens, cached, output)
         call = ctx.record(
+            answer=True,
             model=model_name,
             status=LLMCall.Status.INCOMPLETE if estimated else LLMCall.Status.SUCCEEDED,
             input_tokens=input_tokens,
@@ -434,10 +495,7 @@ def complete(
             stopped=False,
         )
 
-    try:
-        return _drive(model, run)
-    finally:
-        _settle(reservation, ctx)
+    return _charge(reservation, ctx, lambda: _drive(model, run))
 
 
 def stream(
@@ -451,7 +509,7 @@ def stream(
     model: str | None = None,
     max_tokens: int | None = None,
     reservation: BudgetReservation | None = None,
-    job_id: uuid.UUID | None = None,
+    job: JobLink | None = None,
     on_delta: Callable[[str], None],
     should_stop: Callable[[], bool] = lambda: False,
 ) -> ChatResult:
@@ -465,7 +523,7 @@ def stream(
         max_tokens=max_tokens,
         reservation=reservation,
     )
-    ctx = _Context(workspace, user, feature, prompt_name, prompt_version, job_id)
+    ctx = _Context(workspace, user, feature, prompt_name, prompt_version, job)
 
     def run(model_name: str, attempt: int, retry_of: LLMCall | None) -> ChatResult:
         started = time.monotonic()
@@ -566,6 +624,8 @@ def stream(
         if cut:
             error = redact(_classify(failure)[1] if failure else "the stream ended early")
         call = ctx.record(
+            # A cut stream raises below: only a finished or stopped one is the answer.
+            answer=not cut,
             model=model_name,
             status=status,
             error=error[:2000],
@@ -602,10 +662,7 @@ def stream(
             stopped=stopped,
         )
 
-    try:
-        return _drive(model, run)
-    finally:
-        _settle(reservation, ctx)
+    return _charge(reservation, ctx, lambda: _drive(model, run))
 
 
 # --- embeddings -----------------------------------------------------------------------------

@@ -49,7 +49,11 @@ class LLMCall(models.Model):
     retry_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
     )
-    job_id = models.UUIDField(null=True, blank=True, db_index=True)
+    # The job the call was made for: the job's usage (API job detail) sums these rows. A string
+    # reference, because llm sits below jobs (jobs imports llm, never the other way round).
+    job = models.ForeignKey(
+        "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="llm_calls"
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

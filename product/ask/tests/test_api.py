@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -52,10 +53,17 @@ def test_it_accepts_a_question_with_202_and_answers_it(
     done = client.get(f"/api/v1/questions/{body['id']}", **alice_api).json()
     assert done["job"]["status"] == "succeeded"
     assert done["answer"] == "A short summary."
-    assert done["job"]["usage"]["calls"] == 1
-    assert done["job"]["usage"]["output_tokens"] > 0
-    assert float(done["job"]["usage"]["cost_usd"]) > 0
-    assert BudgetReservation.objects.get().status == "settled"
+    call = LLMCall.objects.get(job_id=body["job"]["id"])
+    usage = done["job"]["usage"]
+    assert usage["calls"] == 1
+    assert (usage["input_tokens"], usage["output_tokens"]) == (
+        call.input_tokens,
+        call.output_tokens,
+    )
+    assert usage["output_tokens"] > 0
+    assert Decimal(str(usage["cost_usd"])) == call.cost_usd > 0
+    reservation = BudgetReservation.objects.get()
+    assert (reservation.status, reservation.actual_usd) == ("settled", call.cost_usd)
     # The jobs API sees the same job, with the same usage.
     job = client.get(f"/api/v1/jobs/{body['job']['id']}", **alice_api).json()
     assert job["usage"] == done["job"]["usage"]

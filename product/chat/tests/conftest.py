@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings as django_settings
+from django.test import TestCase
 
 from product.accounts.models import User, Workspace
 from product.chat import services, streams
@@ -30,10 +31,15 @@ def conversation(alice: User, acme: Workspace) -> Conversation:
 
 
 def run_reply(reply: Message) -> Message:
-    """Run the reply's job now (a worker would, after the commit)."""
+    """Run the reply's job now, as a worker would: its ending transaction commits at once.
+
+    (The test's own transaction never commits, so the ending's on-commit work, the stream's
+    `end` entry, is run when the job returns, as a worker's commit would run it.)
+    """
     reply.refresh_from_db()
     assert reply.job_id is not None
-    job_services.run_job(reply.job_id)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        job_services.run_job(reply.job_id)
     reply.refresh_from_db()
     return reply
 

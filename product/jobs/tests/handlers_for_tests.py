@@ -6,6 +6,7 @@ import threading
 import time
 from typing import Any
 
+from product.jobs.models import Job
 from product.jobs.registry import JobCancelled, JobContext, job_handler
 from product.llm.errors import InputTooLarge, ProviderError
 
@@ -61,3 +62,31 @@ def fail(ctx: JobContext) -> dict[str, Any]:
     if how == "too_large":
         raise InputTooLarge()
     raise RuntimeError("secret internal detail sk-abcdef123456")
+
+
+@job_handler("test.answer")
+def answer(ctx: JobContext) -> dict[str, Any]:
+    """One model call whose answer the feature stores (the workspace's name stands in for it)."""
+    from product.accounts.models import Workspace
+    from product.llm import gateway
+
+    result = gateway.complete(
+        workspace=ctx.job.workspace,
+        user=ctx.job.created_by,
+        feature="test.answer",
+        messages=[{"role": "user", "content": ctx.job.input["text"]}],
+        prompt_name="test",
+        reservation=ctx.job.reservation,
+        job=ctx,
+    )
+    if ctx.job.input.get("lose_claim"):
+        # The reaper gave the job to another attempt while this one waited on the model.
+        Job.objects.filter(pk=ctx.job.pk).update(attempts=ctx.job.attempts + 1)
+
+    def write_outcome() -> None:
+        if ctx.job.input.get("outcome_fails"):
+            raise RuntimeError("the feature's table is gone")
+        Workspace.objects.filter(pk=ctx.job.workspace_id).update(name=result.text)
+
+    ctx.on_finish(write_outcome)
+    return {"call_id": str(result.call_id)}

@@ -25,7 +25,8 @@ from django.db import connection
 from product.accounts.models import User, Workspace
 from product.ask.services import submit_question
 from product.jobs.models import Job
-from product.llm.models import LLMCall
+from product.llm import quotas
+from product.llm.models import BudgetReservation, LLMCall
 
 ROOT = Path(__file__).resolve().parents[3]
 CHAOS_REDIS_DB = int(os.environ.get("KEEL_CHAOS_REDIS_DB", "10"))
@@ -77,7 +78,7 @@ class ChaosWorkers:
         self.env.pop("PYTEST_CURRENT_TEST", None)
         self.processes: list[subprocess.Popen[bytes]] = []
 
-    def start(self, name: str) -> subprocess.Popen[bytes]:
+    def start(self, name: str, **extra_env: str) -> subprocess.Popen[bytes]:
         log_path = self.tmp / f"{name}.log"
         process = subprocess.Popen(
             [
@@ -102,7 +103,7 @@ class ChaosWorkers:
                 "INFO",
             ],
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **extra_env},
             stdout=log_path.open("wb"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -114,6 +115,9 @@ class ChaosWorkers:
                 raise RuntimeError(log_path.read_text(errors="replace")[-3000:])
             time.sleep(0.1)
         return process
+
+    def log(self, name: str) -> str:
+        return (self.tmp / f"{name}.log").read_text(errors="replace")
 
     def kill(self, process: subprocess.Popen[bytes]) -> None:
         # SIGKILL the whole group: no warm shutdown, no acks, no last heartbeat.
@@ -248,3 +252,51 @@ def test_the_reaper_brings_back_jobs_a_flushed_redis_lost(
         what="the reaper to re-enqueue the lost jobs",
     )
     _assert_every_job_succeeded_once(jobs)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_inside_the_ending_transaction_charges_each_job_once(
+    workers: ChaosWorkers, chaos_broker: Celery, alice: User, acme: Workspace, settings: Any
+) -> None:
+    """The window docs/architecture.md used to accept: the ledger row is in, the job not done.
+
+    The fault point holds every job inside its ending transaction, right after the ledger insert
+    (and the settlement), for a minute; the worker is SIGKILLed there. Postgres rolls the open
+    transactions back, so the re-run after the restart is the only charge.
+    """
+    settings.LLM_USER_REQUESTS_PER_MINUTE = 0
+    jobs = []
+    for n in range(8):  # fewer than DATABASE_POOL_MAX: each paused ending holds a connection
+        # A feature's submit reserves the budget first, as every real job does.
+        jobs.append(_submit(acme, alice, f"[[reply: Done window {n}]]"))
+    connection.close()
+    ids = [job.pk for job in jobs]
+    first = workers.start("window", KEEL_FAULT_PAUSE_IN_JOB_ENDING_S="60")
+    deadline = time.monotonic() + 30
+    while workers.log("window").count("fault point: job") < len(jobs):
+        assert time.monotonic() < deadline, workers.log("window")[-3000:]
+        time.sleep(0.1)
+    workers.kill(first)
+
+    # Killed inside the window: nothing of the endings committed.
+    assert set(Job.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"running"}
+    assert not LLMCall.objects.filter(job_id__in=ids).exists()
+    reservations = BudgetReservation.objects.filter(jobs__in=ids)
+    assert set(reservations.values_list("status", flat=True)) == {"reserved"}
+
+    workers.start("after-window")
+    _wait_until(
+        lambda: Job.objects.filter(pk__in=ids, status=Job.Status.SUCCEEDED).count() == len(ids),
+        timeout=45,
+        what="every job to succeed after the restart",
+    )
+    _assert_every_job_succeeded_once(jobs)
+    for job in Job.objects.filter(pk__in=ids).select_related("reservation"):
+        assert job.attempts == 2
+        [call] = LLMCall.objects.filter(job=job)  # the killed attempt left no row at all
+        assert job.reservation is not None
+        assert job.reservation.status == BudgetReservation.Status.SETTLED
+        assert job.reservation.actual_usd == call.cost_usd, "settled once, with the one charge"
+    assert quotas.month_spend(acme) == sum(
+        LLMCall.objects.filter(job_id__in=ids).values_list("cost_usd", flat=True), start=0
+    )

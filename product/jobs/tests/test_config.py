@@ -31,3 +31,28 @@ def test_the_reaper_runs_on_a_beat_schedule() -> None:
     assert entry["task"] == "jobs.reap_stale_jobs"
     assert entry["schedule"] == settings.REAPER_EVERY_S
     assert "jobs.reap_stale_jobs" in app.tasks
+
+
+def test_the_chaos_fault_point_is_off_and_refused_without_debug() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    assert settings.JOB_FAULT_PAUSE_IN_ENDING_S == 0
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "KEEL_TESTING": "true",
+        "KEEL_FAULT_PAUSE_IN_JOB_ENDING_S": "5",
+    }
+    refused = subprocess.run(
+        [sys.executable, "-c", "import product.settings"],
+        cwd=Path(__file__).resolve().parents[3],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode != 0
+    assert "KEEL_FAULT_PAUSE_IN_JOB_ENDING_S is a fault point" in refused.stderr

@@ -304,3 +304,95 @@ def test_it_shows_progress_every_second_between_slower_heartbeats(
     done.set()
     watcher.join()
     assert len({p for p in seen if 0 < p < 100}) >= 1, seen
+
+
+# --- the ending transaction: the charge, the feature's outcome and the job, together ---------
+
+
+def _answer_job(make_job: MakeJob, alice: User, acme: Any, **input: Any) -> Job:
+    from product.llm import quotas
+
+    reservation = quotas.reserve(workspace=acme, user=alice, feature="test.answer", messages=[])
+    return make_job(
+        kind="test.answer", input={"text": "[[reply: Answered]]", **input}, reservation=reservation
+    )
+
+
+@pytest.mark.django_db
+def test_it_charges_the_call_writes_the_outcome_and_finishes_together(
+    devmodel_llm: str, make_job: MakeJob, alice: User, acme: Any
+) -> None:
+    from product.llm.models import LLMCall
+
+    job = _answer_job(make_job, alice, acme)
+    services.run_job(job.pk)
+    job.refresh_from_db()
+    call = LLMCall.objects.get(job=job)
+    assert job.status == Job.Status.SUCCEEDED and job.result == {"call_id": str(call.pk)}
+    assert call.status == LLMCall.Status.SUCCEEDED
+    acme.refresh_from_db()
+    assert acme.name == "Answered"
+    assert job.reservation is not None
+    job.reservation.refresh_from_db()
+    assert (job.reservation.status, job.reservation.actual_usd) == ("settled", call.cost_usd)
+
+
+class WorkerKilled(BaseException):
+    """Stands in for SIGKILL: nothing after it runs, and the open transaction is rolled back."""
+
+
+@pytest.mark.django_db
+def test_a_worker_killed_after_the_ledger_insert_leaves_no_charge(
+    devmodel_llm: str, make_job: MakeJob, alice: User, acme: Any, monkeypatch: Any
+) -> None:
+    from product.llm.models import LLMCall
+
+    job = _answer_job(make_job, alice, acme)
+
+    def kill(_job: Job) -> None:
+        assert LLMCall.objects.filter(job=job).count() == 1  # inserted, not committed
+        raise WorkerKilled
+
+    monkeypatch.setattr(services, "_pause_at_fault_point", kill)
+    with pytest.raises(WorkerKilled):
+        services.run_job(job.pk)
+
+    # What the reaper then finds: a running job, no charge, the budget still held for the re-run.
+    job.refresh_from_db()
+    assert job.status == Job.Status.RUNNING and job.result is None
+    assert not LLMCall.objects.filter(job=job).exists()
+    assert job.reservation is not None and job.reservation.status == "reserved"
+    acme.refresh_from_db()
+    assert acme.name != "Answered"
+
+
+@pytest.mark.django_db
+def test_an_attempt_that_lost_its_claim_ledgers_the_call_but_finishes_nothing(
+    devmodel_llm: str, make_job: MakeJob, alice: User, acme: Any
+) -> None:
+    from product.llm.models import LLMCall
+
+    job = _answer_job(make_job, alice, acme, lose_claim=True)
+    services.run_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.RUNNING, "the attempt holding the claim finishes it"
+    assert LLMCall.objects.filter(job=job).count() == 1, "the call happened: it is ledgered"
+    assert job.reservation is not None and job.reservation.status == "reserved"
+    acme.refresh_from_db()
+    assert acme.name != "Answered"
+
+
+@pytest.mark.django_db
+def test_an_outcome_that_cannot_be_written_fails_the_job_but_keeps_the_charge(
+    devmodel_llm: str, make_job: MakeJob, alice: User, acme: Any
+) -> None:
+    from product.llm.models import LLMCall
+
+    job = _answer_job(make_job, alice, acme, outcome_fails=True)
+    services.run_job(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == (Job.Status.FAILED, "internal_error")
+    assert job.error_message == services.GENERIC_ERROR_AFTER_CALL
+    call = LLMCall.objects.get(job=job)
+    assert job.reservation is not None
+    assert (job.reservation.status, job.reservation.actual_usd) == ("settled", call.cost_usd)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -50,10 +51,7 @@ def stream_to_list(
 def test_it_completes_and_records_one_ledger_row(
     devmodel_llm: str, alice: User, acme: Workspace
 ) -> None:
-    job_id = uuid.uuid4()
-    result = ask(
-        alice, acme, "[[reply: Hello there]] [[cached: 4]]", prompt_version="3", job_id=job_id
-    )
+    result = ask(alice, acme, "[[reply: Hello there]] [[cached: 4]]", prompt_version="3")
     assert result.text == "Hello there" and result.finish_reason == "stop"
     call = LLMCall.objects.get()
     assert call.id == result.call_id
@@ -64,12 +62,58 @@ def test_it_completes_and_records_one_ledger_row(
         "test",
         "keel-dev-small",
     )
-    assert (call.prompt_name, call.prompt_version, call.job_id) == ("test", "3", job_id)
+    assert (call.prompt_name, call.prompt_version, call.job_id) == ("test", "3", None)
     assert call.output_tokens == 2 and call.input_tokens > 4 and call.cached_tokens == 4
     assert not call.tokens_estimated and call.attempt == 1 and call.retry_of is None
     assert call.provider_request_id.startswith("req_")
     assert call.cost_usd == cost_usd("keel-dev-small", call.input_tokens, 4, 2)
     assert result.cost_usd == call.cost_usd and call.latency_ms is not None
+
+
+@dataclass
+class JobLinkForTests:
+    """What product.jobs.registry.JobContext gives the gateway: a job id, a place for charges."""
+
+    job_id: uuid.UUID
+    charges: list[gateway.PendingCharge] = field(default_factory=list)
+
+    def defer_charge(self, charge: gateway.PendingCharge) -> None:
+        self.charges.append(charge)
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_it_hands_the_answers_charge_to_the_job(
+    devmodel_llm: str, settings: Any, alice: User, acme: Workspace, streamed: bool
+) -> None:
+    from product.jobs.models import Job
+
+    settings.LLM_MAX_RETRIES = 1
+    link = JobLinkForTests(Job.objects.create(workspace=acme, kind="test.echo").pk)
+    reservation = quotas.reserve(workspace=acme, user=alice, feature="test", messages=[])
+    text = f"[[fail_times: 1 status=503 key=deferred-{uuid.uuid4().hex}]] [[reply: Hi]]"
+    if streamed:
+        result, _deltas = stream_to_list(alice, acme, text, reservation=reservation, job=link)
+    else:
+        result = ask(alice, acme, text, reservation=reservation, job=link)
+
+    # The failed attempt is ledgered at once; the answer waits for the job's ending transaction.
+    failed = LLMCall.objects.get()
+    assert (failed.status, failed.job_id) == (LLMCall.Status.FAILED, link.job_id)
+    reservation.refresh_from_db()
+    assert reservation.status == BudgetReservation.Status.RESERVED
+    [charge] = link.charges
+    assert [call.pk for call in charge.calls] == [result.call_id]
+
+    charge.write()
+    answer = LLMCall.objects.get(pk=result.call_id)
+    assert (answer.status, answer.job_id, answer.retry_of) == (
+        LLMCall.Status.SUCCEEDED,
+        link.job_id,
+        failed,
+    )
+    reservation.refresh_from_db()
+    assert reservation.status == BudgetReservation.Status.SETTLED
+    assert reservation.actual_usd == answer.cost_usd
 
 
 def test_it_always_sends_max_tokens(
