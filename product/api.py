@@ -28,7 +28,9 @@ from ninja.openapi.schema import OpenAPISchema
 from ninja.operation import Operation
 from pydantic import Field
 
-from product.core.api import ApiError, BearerKeyAuth, WorkspaceSessionAuth, error_body
+from product.apikeys.auth import BearerKeyAuth, WorkspaceSessionAuth
+from product.core.errors import KeelError, error_body
+from product.core.ratelimit import rate_limit_of
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +88,7 @@ class KeelAPI(NinjaAPI):
         response = super().create_response(
             request, data, status=status, temporal_response=temporal_response
         )
-        rate_limit = getattr(request, "_keel_rate_limit", None)
+        rate_limit = rate_limit_of(request)
         if rate_limit is not None:
             for name, value in rate_limit.headers().items():
                 response.headers.setdefault(name, value)
@@ -199,8 +201,9 @@ api = KeelAPI(
     version="1.0.0",
     urls_namespace="api-v1",
     description=(
-        "Keel's public API. Authenticate with `Authorization: Bearer keel_live_…` (create keys "
-        "under API keys in the app), or from the browser with the session and its CSRF token. "
+        "Keel's public API. Authenticate with `Authorization: Bearer keel_live_…` "
+        "(create keys under API keys in the app), or from the browser with the session and its "
+        "CSRF token. "
         'Every error is `{"error": {"code", "message", "details"}}`; lists are cursor '
         "paginated (`?limit=&cursor=`, follow `next`); POSTs that create work accept an "
         "`Idempotency-Key` header."
@@ -211,8 +214,10 @@ api = KeelAPI(
 )
 
 
-@api.exception_handler(ApiError)
-def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+@api.exception_handler(KeelError)
+def on_keel_error(request: HttpRequest, exc: KeelError) -> HttpResponse:
+    """The one place a service's refusal becomes an API answer: the error says its status, code,
+    message, details and headers (Retry-After included when it has `retry_after`)."""
     response = api.envelope(request, exc.status, exc.code, exc.message, exc.details)
     for name, value in exc.headers.items():
         response[name] = value

@@ -111,6 +111,7 @@ TEMPLATES: list[dict[str, Any]] = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "product.core.context_processors.keel",
+                "product.accounts.context_processors.workspaces",
             ],
         },
     }

@@ -12,12 +12,12 @@ from ninja import Field, Router, Schema
 
 from product.accounts.models import Membership
 from product.accounts.selectors import get_membership
+from product.apikeys.auth import actor, require_scope
 from product.apikeys.models import ApiKey
 from product.apikeys.selectors import get_key_in_workspace, keys_for_api
-from product.apikeys.services import ApiKeyRuleError, require_manager
 from product.apikeys.services import rename_api_key as rename_key
+from product.apikeys.services import require_manager
 from product.apikeys.services import revoke_api_key as revoke_key
-from product.core.api import ApiError, actor, require_scope
 from product.core.pagination import cursor_paginated
 
 router = Router(tags=["api keys"])
@@ -106,10 +106,7 @@ def _manager_membership(request: HttpRequest) -> Membership:
     """
     who = require_scope(request, "write")
     membership = get_membership(user=who.user, workspace_id=who.workspace.pk)
-    try:
-        require_manager(membership)
-    except ApiKeyRuleError as exc:
-        raise ApiError(403, "not_a_manager", str(exc)) from exc
+    require_manager(membership)
     return membership
 
 

@@ -14,7 +14,8 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from product.core.api import ApiError, require_scope
+from product.apikeys.auth import require_scope
+from product.core.errors import ApiError
 from product.core.idempotency import IdempotencyKeyHeader, run_idempotent
 from product.core.pagination import cursor_paginated
 from product.jobs import prompts, services

@@ -15,8 +15,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from product.accounts.http import AuthenticatedHttpRequest
 from product.accounts.selectors import get_current_workspace
-from product.core.http import AuthenticatedHttpRequest, is_fragment_request
+from product.core.http import is_fragment_request
 from product.jobs import services
 from product.jobs.forms import AskOnceForm
 from product.jobs.models import Job

@@ -1,4 +1,4 @@
-"""The API's shared plumbing: who is calling (an `Actor`), the error envelope, scopes, rate limits.
+"""Who is calling the API (an `Actor`), API-key authentication, scopes and the per-caller limit.
 
 Every route receives `request.auth`, an `Actor`: the user, the workspace the call acts in, and the
 scopes it holds. API keys act in their own workspace; a browser session acts in its current one.
@@ -12,15 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
-import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
 from django.db.models import F
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -30,35 +24,13 @@ from ninja.security import SessionAuth as NinjaSessionAuth
 from product.accounts.models import User, Workspace
 from product.accounts.selectors import get_current_membership, get_membership
 from product.apikeys.models import ApiKey
+from product.core.errors import NotAllowed
+from product.core.ratelimit import check_rate_limit
 
 API_KEY_PREFIX = "keel_live_"
 LOOKUP_PREFIX_LENGTH = 8
 # Writing last_used_at on every call would turn each read into a write; once a minute is enough.
 LAST_USED_RESOLUTION_S = 60
-
-
-class ApiError(Exception):
-    """Raise from a route or service to answer with the error envelope."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        *,
-        details: Any = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details
-        self.headers = headers or {}
-
-
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details}}
 
 
 @dataclass(frozen=True)
@@ -82,10 +54,14 @@ def actor(request: HttpRequest) -> Actor:
     return found
 
 
+class MissingScope(NotAllowed):
+    default_code = "missing_scope"
+
+
 def require_scope(request: HttpRequest, scope: str) -> Actor:
     who = actor(request)
     if scope not in who.scopes:
-        raise ApiError(403, "missing_scope", f"This API key lacks the '{scope}' scope.")
+        raise MissingScope(f"This API key lacks the '{scope}' scope.")
     return who
 
 
@@ -143,66 +119,6 @@ def authenticate_api_key(raw: str) -> Actor | None:
     )
 
 
-@dataclass(frozen=True)
-class RateLimit:
-    limit: int
-    remaining: int
-    reset_at: int  # epoch seconds when the window ends
-
-    def headers(self) -> dict[str, str]:
-        return {
-            "X-RateLimit-Limit": str(self.limit),
-            "X-RateLimit-Remaining": str(self.remaining),
-            "X-RateLimit-Reset": str(self.reset_at),
-        }
-
-
-def _count_hit(bucket: str) -> int:
-    """Add one hit to a window's bucket and return the count: one round trip on Redis."""
-    backend = caches["default"]  # the backend itself: `cache` is a proxy, never a RedisCache
-    if isinstance(backend, RedisCache):
-        client = backend._cache.get_client(write=True)  # type: ignore[attr-defined]
-        key = backend.make_and_validate_key(bucket)
-        pipe = client.pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expire(key, 61)
-        count, _ = pipe.execute()
-        return int(count)
-    # Other caches (the embedded database cache): add, then incr; slower, still correct.
-    cache.add(bucket, 0, timeout=61)
-    try:
-        return int(cache.incr(bucket))
-    except ValueError:
-        # The bucket expired between add and incr (a window boundary): start the new one.
-        cache.set(bucket, 1, timeout=61)
-        return 1
-
-
-def check_rate_limit(request: HttpRequest, who: Actor) -> RateLimit:
-    """A fixed one-minute window per key (or per user) in the shared cache; 429 when it is spent.
-
-    Fixed windows allow a burst of up to twice the limit across a boundary; that is acceptable for
-    a fairness limit and costs one Redis round trip, where a sliding log would cost a sorted set.
-    """
-    limit = settings.API_RATE_LIMIT_PER_MINUTE
-    now = time.time()
-    window = math.floor(now / 60)
-    reset_at = (window + 1) * 60
-    used = _count_hit(f"api-rate:{who.rate_limit_identity}:{window}")
-    state = RateLimit(limit=limit, remaining=max(0, limit - used), reset_at=reset_at)
-    request._keel_rate_limit = state  # type: ignore[attr-defined]
-    if used > limit:
-        retry_after = max(1, math.ceil(reset_at - now))
-        raise ApiError(
-            429,
-            "rate_limited",
-            f"Rate limit of {limit} requests per minute exceeded; retry in {retry_after} s.",
-            details={"limit": limit, "retry_after": retry_after},
-            headers={**state.headers(), "Retry-After": str(retry_after)},
-        )
-    return state
-
-
 class BearerKeyAuth(HttpBearer):
     """`Authorization: Bearer keel_live_…`: acts in the key's workspace with the key's scopes."""
 
@@ -210,10 +126,10 @@ class BearerKeyAuth(HttpBearer):
 
     def __call__(self, request: HttpRequest) -> Actor | None:
         # The rate limit is counted here, not in `authenticate`, so code that only asks "who is
-        # this?" (the SSE view) never gets an ApiError out of it.
+        # this?" (the SSE view) never gets a RateLimited out of it.
         who: Actor | None = super().__call__(request)
         if who is not None:
-            check_rate_limit(request, who)
+            check_rate_limit(request, who.rate_limit_identity)
         return who
 
     def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
@@ -233,7 +149,7 @@ class WorkspaceSessionAuth(NinjaSessionAuth):
             return None
         who: Actor | None = super().__call__(request)
         if who is not None:
-            check_rate_limit(request, who)
+            check_rate_limit(request, who.rate_limit_identity)
         return who
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
@@ -257,10 +173,13 @@ class WorkspaceSessionAuth(NinjaSessionAuth):
 
 __all__ = [
     "Actor",
-    "ApiError",
     "BearerKeyAuth",
+    "MissingScope",
     "WorkspaceSessionAuth",
     "actor",
-    "error_body",
+    "authenticate_api_key",
+    "format_api_key",
+    "hash_secret",
+    "parse_api_key",
     "require_scope",
 ]
