@@ -201,7 +201,7 @@ api = KeelAPI(
     version="1.0.0",
     urls_namespace="api-v1",
     description=(
-        "Keel's public API. Authenticate with `Authorization: Bearer keel_live_…` "
+        f"Keel's public API. Authenticate with `Authorization: Bearer {settings.API_KEY_PREFIX}…` "
         "(create keys under API keys in the app), or from the browser with the session and its "
         "CSRF token. "
         'Every error is `{"error": {"code", "message", "details"}}`; lists are cursor '
@@ -242,7 +242,7 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
         request,
         401,
         "unauthenticated",
-        "Send a valid API key: Authorization: Bearer keel_live_…",
+        f"Send a valid API key: Authorization: Bearer {settings.API_KEY_PREFIX}…",
     )
     response["WWW-Authenticate"] = 'Bearer realm="keel"'
     return response

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
@@ -27,7 +28,7 @@ class ApiKeyOut(Schema):
     id: uuid.UUID
     name: str = Field(examples=["CI deploy"])
     prefix: str = Field(
-        description="The lookup prefix: the key reads `keel_live_<prefix>_<secret>`.",
+        description=f"The lookup prefix: the key reads `{settings.API_KEY_PREFIX}<prefix>_<secret>`.",
         examples=["a1b2c3d4"],
     )
     scopes: list[str] = Field(examples=[["read", "write"]])

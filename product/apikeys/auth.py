@@ -3,18 +3,23 @@
 Every route receives `request.auth`, an `Actor`: the user, the workspace the call acts in, and the
 scopes it holds. API keys act in their own workspace; a browser session acts in its current one.
 
-Key format: ``keel_live_<8-char lookup prefix>_<secret>``. The typed prefix makes a leaked key
-recognisable by secret scanners; the lookup prefix finds the row with one indexed query, and only a
-SHA-256 of the secret is stored (a password hasher would cost ~100 ms on every request).
+Key format: ``<typed prefix><8-char lookup prefix>_<secret>``, the typed prefix being
+`settings.API_KEY_PREFIX` (``keel_live_`` by default) when the key was made. The typed prefix makes a
+leaked key recognisable by secret scanners; the lookup prefix finds the row with one indexed query,
+and only a SHA-256 of the secret is stored (a password hasher would cost ~100 ms on every request).
+Each row keeps the typed prefix it was made with, so changing the setting never breaks a key that
+is already out there.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import uuid
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import F
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -27,8 +32,10 @@ from product.apikeys.models import ApiKey
 from product.core.errors import NotAllowed
 from product.core.ratelimit import check_rate_limit
 
-API_KEY_PREFIX = "keel_live_"
 LOOKUP_PREFIX_LENGTH = 8
+MAX_TYPED_PREFIX_LENGTH = 32  # settings.py refuses a longer API_KEY_PREFIX
+_LOOKUP = re.compile(rf"[a-z0-9]{{{LOOKUP_PREFIX_LENGTH}}}")
+_TYPED = re.compile(rf"[A-Za-z][A-Za-z0-9_]{{0,{MAX_TYPED_PREFIX_LENGTH - 1}}}")
 # Writing last_used_at on every call would turn each read into a write; once a minute is enough.
 LAST_USED_RESOLUTION_S = 60
 
@@ -69,43 +76,62 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def format_api_key(prefix: str, secret: str) -> str:
-    return f"{API_KEY_PREFIX}{prefix}_{secret}"
+def format_api_key(typed_prefix: str, prefix: str, secret: str) -> str:
+    return f"{typed_prefix}{prefix}_{secret}"
 
 
-def parse_api_key(raw: str) -> tuple[str, str] | None:
-    """`keel_live_<prefix>_<secret>` → (prefix, secret); None when it is not shaped like a key.
+def _splits(raw: str) -> list[tuple[str, str, str]]:
+    """Every (typed prefix, lookup prefix, secret) that `raw` could be, shortest typed prefix first.
 
-    The prefix never contains `_` (see apikeys.services), so the first `_` after it ends it even
-    though the URL-safe secret may contain `_` itself.
+    The typed prefix may itself contain `_` and change over time, and the URL-safe secret may
+    contain `_` too, so a key cannot be cut at a fixed place: each place where an 8-character
+    lookup prefix followed by `_` could start is a candidate (rarely more than one).
     """
-    if not raw.startswith(API_KEY_PREFIX):
-        return None
-    prefix, sep, secret = raw[len(API_KEY_PREFIX) :].partition("_")
-    if not sep or len(prefix) != LOOKUP_PREFIX_LENGTH or not secret:
-        return None
-    return prefix, secret
+    found = []
+    for start in range(1, min(len(raw), MAX_TYPED_PREFIX_LENGTH) + 1):
+        end = start + LOOKUP_PREFIX_LENGTH
+        lookup, secret = raw[start:end], raw[end + 1 :]
+        if raw[end : end + 1] == "_" and secret and _LOOKUP.fullmatch(lookup):
+            typed = raw[:start]
+            if _TYPED.fullmatch(typed):
+                found.append((typed, lookup, secret))
+    return found
+
+
+def parse_api_key(raw: str, typed_prefix: str | None = None) -> tuple[str, str] | None:
+    """`<typed prefix><lookup>_<secret>` → (lookup, secret) under one typed prefix (the current
+    one by default); None when `raw` is not shaped like such a key."""
+    wanted = settings.API_KEY_PREFIX if typed_prefix is None else typed_prefix
+    for typed, lookup, secret in _splits(raw):
+        if typed == wanted:
+            return lookup, secret
+    return None
 
 
 def authenticate_api_key(raw: str) -> Actor | None:
-    parsed = parse_api_key(raw)
-    if parsed is None:
+    splits = _splits(raw)
+    if not splits:
         return None
-    prefix, secret = parsed
     # A key acts as the person who made it, so it works only while they are an active member of
     # its workspace: removing someone from a workspace stops their keys at once. One query.
-    key = (
-        ApiKey.objects.select_related("workspace", "created_by")
-        .filter(
-            prefix=prefix,
-            created_by__is_active=True,
-            workspace__memberships__user_id=F("created_by_id"),
-        )
-        .first()
+    rows = ApiKey.objects.select_related("workspace", "created_by").filter(
+        prefix__in={lookup for _typed, lookup, _secret in splits},
+        created_by__is_active=True,
+        workspace__memberships__user_id=F("created_by_id"),
     )
-    if key is None or not hmac.compare_digest(key.secret_hash, hash_secret(secret)):
-        return None
-    if not key.is_active:
+    by_lookup = {row.prefix: row for row in rows}
+    key = None
+    for typed, lookup, secret in splits:
+        row = by_lookup.get(lookup)
+        # The row's own typed prefix: a key made under an earlier API_KEY_PREFIX keeps working.
+        if (
+            row is not None
+            and row.typed_prefix == typed
+            and hmac.compare_digest(row.secret_hash, hash_secret(secret))
+        ):
+            key = row
+            break
+    if key is None or not key.is_active:
         return None
     now = timezone.now()
     if (
@@ -120,7 +146,7 @@ def authenticate_api_key(raw: str) -> Actor | None:
 
 
 class BearerKeyAuth(HttpBearer):
-    """`Authorization: Bearer keel_live_…`: acts in the key's workspace with the key's scopes."""
+    """`Authorization: Bearer <key>`: acts in the key's workspace with the key's scopes."""
 
     openapi_scheme = "bearer"
 

@@ -11,6 +11,7 @@ import string
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -75,6 +76,7 @@ def create_api_key(
     if expires_at is not None and expires_at <= timezone.now():
         raise ApiKeyRuleError("The expiry must be in the future.", code="invalid_expiry")
     user: User = membership.user
+    typed_prefix = settings.API_KEY_PREFIX
     for _ in range(5):
         prefix, secret = _new_prefix(), secrets.token_urlsafe(_SECRET_BYTES)
         try:
@@ -83,6 +85,7 @@ def create_api_key(
                     workspace=membership.workspace,
                     created_by=user,
                     name=name.strip(),
+                    typed_prefix=typed_prefix,
                     prefix=prefix,
                     secret_hash=hash_secret(secret),
                     scopes=chosen,
@@ -90,7 +93,7 @@ def create_api_key(
                 )
         except IntegrityError:
             continue  # 36^8 prefixes: a collision is rare, but it must not be a 500
-        return CreatedKey(key=key, full_key=format_api_key(prefix, secret))
+        return CreatedKey(key=key, full_key=format_api_key(typed_prefix, prefix, secret))
     raise RuntimeError("Could not find a free API key prefix.")
 
 

@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -279,7 +280,7 @@ async def api_message_stream(request: HttpRequest, pk: uuid.UUID) -> HttpRespons
         return _api_error(
             401,
             "unauthenticated",
-            "Send a valid API key: Authorization: Bearer keel_live_…",
+            f"Send a valid API key: Authorization: Bearer {settings.API_KEY_PREFIX}…",
         )
     if "read" not in who.scopes:
         return _api_error(403, "missing_scope", "This API key lacks the 'read' scope.")

@@ -1,4 +1,4 @@
-"""Template context every page needs from core: the theme, the dev-model banner.
+"""Template context every page needs from core: the theme, the dev-model banner, the key prefix.
 
 What the signed-in person's workspaces are comes from product.accounts.context_processors.
 """
@@ -20,4 +20,5 @@ def keel(request: HttpRequest) -> dict[str, Any]:
     return {
         "uses_devmodel": settings.LLM_USES_DEVMODEL,
         "theme": theme if theme in THEMES else "system",
+        "api_key_prefix": settings.API_KEY_PREFIX,
     }
