@@ -33,9 +33,10 @@ dev: setup ## Run web + worker + beat (+ the dev model server when no LLM_API_KE
 	DEBUG=true $(RUN) honcho -f Procfile.dev start web worker beat $(if $(LLM_API_KEY),,devmodel)
 
 .PHONY: lint
-lint: .venv/.synced ## ruff check + format check.
+lint: .venv/.synced ## ruff check + format check + import layers (import-linter, pyproject.toml).
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) lint-imports --no-cache
 
 .PHONY: typecheck
 typecheck: .venv/.synced ## mypy, strict on product code.

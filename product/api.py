@@ -29,8 +29,10 @@ from ninja.openapi.schema import OpenAPISchema
 from ninja.operation import Operation
 from pydantic import Field
 
-from product.core.api import ApiError, BearerKeyAuth, WorkspaceSessionAuth, error_body
+from product.apikeys.auth import BearerKeyAuth, WorkspaceSessionAuth
+from product.core.errors import KeelError, error_body
 from product.core.features import feature_apps
+from product.core.ratelimit import rate_limit_of
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +90,7 @@ class KeelAPI(NinjaAPI):
         response = super().create_response(
             request, data, status=status, temporal_response=temporal_response
         )
-        rate_limit = getattr(request, "_keel_rate_limit", None)
+        rate_limit = rate_limit_of(request)
         if rate_limit is not None:
             for name, value in rate_limit.headers().items():
                 response.headers.setdefault(name, value)
@@ -201,8 +203,9 @@ api = KeelAPI(
     version="1.0.0",
     urls_namespace="api-v1",
     description=(
-        "Keel's public API. Authenticate with `Authorization: Bearer keel_live_…` (create keys "
-        "under API keys in the app), or from the browser with the session and its CSRF token. "
+        f"Keel's public API. Authenticate with `Authorization: Bearer {settings.API_KEY_PREFIX}…` "
+        "(create keys under API keys in the app), or from the browser with the session and its "
+        "CSRF token. "
         'Every error is `{"error": {"code", "message", "details"}}`; lists are cursor '
         "paginated (`?limit=&cursor=`, follow `next`); POSTs that create work accept an "
         "`Idempotency-Key` header."
@@ -213,8 +216,10 @@ api = KeelAPI(
 )
 
 
-@api.exception_handler(ApiError)
-def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+@api.exception_handler(KeelError)
+def on_keel_error(request: HttpRequest, exc: KeelError) -> HttpResponse:
+    """The one place a service's refusal becomes an API answer: the error says its status, code,
+    message, details and headers (Retry-After included when it has `retry_after`)."""
     response = api.envelope(request, exc.status, exc.code, exc.message, exc.details)
     for name, value in exc.headers.items():
         response[name] = value
@@ -239,7 +244,7 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
         request,
         401,
         "unauthenticated",
-        "Send a valid API key: Authorization: Bearer keel_live_…",
+        f"Send a valid API key: Authorization: Bearer {settings.API_KEY_PREFIX}…",
     )
     response["WWW-Authenticate"] = 'Bearer realm="keel"'
     return response

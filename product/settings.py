@@ -9,12 +9,14 @@ process at start with a message naming it.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("KEEL_VAR_DIR", BASE_DIR / "var"))
@@ -118,6 +120,7 @@ TEMPLATES: list[dict[str, Any]] = [
                 "django.contrib.messages.context_processors.messages",
                 "product.core.context_processors.keel",
                 "product.core.features.features_context",
+                "product.accounts.context_processors.workspaces",
             ],
         },
     }
@@ -389,3 +392,10 @@ if JOB_FAULT_PAUSE_IN_ENDING_S and not DEBUG:
 API_MAX_BODY_BYTES: int = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 API_RATE_LIMIT_PER_MINUTE: int = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+# The typed start of every new API key (`<prefix><8-char lookup>_<secret>`): what secret scanners
+# match. Each key row keeps the prefix it was made with, so keys made before a change still work.
+API_KEY_PREFIX: str = env.str("API_KEY_PREFIX", default="keel_live_")
+if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,31}", API_KEY_PREFIX):
+    raise ImproperlyConfigured(
+        f"API_KEY_PREFIX={API_KEY_PREFIX!r}: use 1-32 letters, digits or '_', starting with a letter."
+    )

@@ -1,7 +1,8 @@
 """Writes for accounts: workspaces, memberships, invitations.
 
-Every rule about who may do what to a workspace lives here and raises a `WorkspaceRuleError` whose
-message is written for the person who tried (views turn it into a toast, the API into an error).
+Every rule about who may do what to a workspace lives here and raises a `WorkspaceRuleError` (a
+`KeelError`) whose message is written for the person who tried (views show it as a toast or beside
+a field, the API answers it with its status: 422 bad value, 403 wrong role, 409 last owner).
 The rules:
 - owners and admins invite and remove members; only owners change roles or delete a workspace;
 - an admin cannot remove an owner, nor invite someone as owner;
@@ -23,28 +24,68 @@ from django.urls import reverse
 from django.utils import timezone
 
 from product.accounts.models import Invitation, Membership, User, Workspace
+from product.core.errors import KeelError
 
 INVITATION_TTL = timedelta(days=7)
 _INVITATION_SALT = "keel.accounts.invitation"
 
 
-class WorkspaceRuleError(Exception):
-    """A request the workspace rules forbid; the message is shown to the user as is."""
+class WorkspaceRuleError(KeelError):
+    """A request the workspace rules forbid; the message is shown to the user as is.
+
+    Raised as is for a value the rules refuse (a blank name, an unknown role): 422.
+    """
+
+    default_status = 422
+    default_code = "workspace_rule"
+
+
+class RoleRequired(WorkspaceRuleError):
+    """The member's role does not allow this (an admin removing an owner, a member inviting)."""
+
+    default_status = 403
+    default_code = "role_required"
+
+
+class WorkspaceConflict(WorkspaceRuleError):
+    """The request is fine but the workspace's state forbids it (already a member, ...): 409."""
+
+    default_status = 409
+    default_code = "workspace_conflict"
+
+
+class LastOwner(WorkspaceConflict):
+    """The change would leave the workspace without an owner."""
+
+    default_code = "last_owner"
 
 
 class InvitationError(WorkspaceRuleError):
-    """An invitation that cannot be accepted (expired, used, revoked, for another address)."""
+    """An invitation that cannot be accepted any more (expired, used, revoked): 410."""
+
+    default_status = 410
+    default_code = "invitation_unusable"
+
+
+class InvitationNotFound(InvitationError):
+    """The link names no invitation (tampered with, or the row is gone): 404."""
+
+    default_status = 404
+    default_code = "invitation_not_found"
 
 
 class InvitationForSomeoneElse(InvitationError):
-    """The invitation is fine, but the signed-in user is not the person it was sent to."""
+    """The invitation is fine, but the signed-in user is not the person it was sent to: 403."""
+
+    default_status = 403
+    default_code = "invitation_for_someone_else"
 
 
 def require_role(membership: Membership, *roles: str) -> None:
     """The single place role checks happen: raise unless the member holds one of `roles`."""
     if membership.role not in roles:
         names = " or ".join(Membership.Role(role).label.lower() for role in roles)
-        raise WorkspaceRuleError(f"Only an {names} can do that in {membership.workspace.name}.")
+        raise RoleRequired(f"Only an {names} can do that in {membership.workspace.name}.")
 
 
 MANAGERS = (Membership.Role.OWNER, Membership.Role.ADMIN)
@@ -87,7 +128,9 @@ def delete_workspace(*, membership: Membership, confirm_name: str) -> None:
     require_role(membership, Membership.Role.OWNER)
     workspace = membership.workspace
     if workspace.is_personal:
-        raise WorkspaceRuleError("Your personal workspace cannot be deleted.")
+        raise WorkspaceConflict(
+            "Your personal workspace cannot be deleted.", code="personal_workspace"
+        )
     if confirm_name.strip() != workspace.name:
         raise WorkspaceRuleError("Type the workspace's name exactly to confirm.")
     workspace.delete()
@@ -109,9 +152,7 @@ def change_role(*, actor: Membership, target: Membership, role: str) -> Membersh
             and role != Membership.Role.OWNER
             and _owner_count(locked.workspace) <= 1
         ):
-            raise WorkspaceRuleError(
-                "A workspace needs at least one owner: make someone else owner first."
-            )
+            raise LastOwner("A workspace needs at least one owner: make someone else owner first.")
         locked.role = role
         locked.save(update_fields=["role", "updated_at"])
     return locked
@@ -125,18 +166,16 @@ def remove_member(*, actor: Membership, target: Membership) -> None:
     if target.pk == actor.pk:
         raise WorkspaceRuleError("To remove yourself, leave the workspace.")
     if target.is_owner and not actor.is_owner:
-        raise WorkspaceRuleError("Admins cannot remove an owner.")
+        raise RoleRequired("Admins cannot remove an owner.")
     if target.is_owner and _owner_count(target.workspace) <= 1:
-        raise WorkspaceRuleError("A workspace needs at least one owner.")
+        raise LastOwner("A workspace needs at least one owner.")
     target.delete()
 
 
 @transaction.atomic
 def leave_workspace(*, membership: Membership) -> None:
     if membership.is_owner and _owner_count(membership.workspace) <= 1:
-        raise WorkspaceRuleError(
-            "You are the last owner: make someone else owner, or delete the workspace."
-        )
+        raise LastOwner("You are the last owner: make someone else owner, or delete the workspace.")
     membership.delete()
 
 
@@ -154,7 +193,7 @@ def invitation_id_from_token(token: str) -> str:
     except signing.SignatureExpired as exc:
         raise InvitationError("This invitation has expired. Ask for a new one.") from exc
     except signing.BadSignature as exc:
-        raise InvitationError("This invitation link is not valid.") from exc
+        raise InvitationNotFound("This invitation link is not valid.") from exc
     return str(value)
 
 
@@ -172,10 +211,12 @@ def invite_member(*, actor: Membership, email: str, role: str) -> Invitation:
     if role not in Membership.Role.values:
         raise WorkspaceRuleError("Choose owner, admin or member.")
     if role == Membership.Role.OWNER and not actor.is_owner:
-        raise WorkspaceRuleError("Only an owner can invite another owner.")
+        raise RoleRequired("Only an owner can invite another owner.")
     workspace = actor.workspace
     if Membership.objects.filter(workspace=workspace, user__email__iexact=email).exists():
-        raise WorkspaceRuleError(f"{email} is already a member of {workspace.name}.")
+        raise WorkspaceConflict(
+            f"{email} is already a member of {workspace.name}.", code="already_a_member"
+        )
     now = timezone.now()
     # A new invitation replaces any pending one to the same address: only the newest link works.
     Invitation.objects.filter(
@@ -216,7 +257,7 @@ def revoke_invitation(*, actor: Membership, invitation: Invitation) -> Invitatio
     if invitation.workspace_id != actor.workspace_id:
         raise WorkspaceRuleError("That invitation is not for this workspace.")
     if invitation.accepted_at is not None:
-        raise WorkspaceRuleError("That invitation was already accepted.")
+        raise WorkspaceConflict("That invitation was already accepted.", code="already_accepted")
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at", "updated_at"])

@@ -21,6 +21,7 @@ from product.accounts.selectors import (
     PENDING_INVITATION_SESSION_KEY,
     get_invitation_by_id,
 )
+from product.core.errors import show_error
 
 
 @receiver(user_logged_in)
@@ -31,13 +32,13 @@ def accept_pending_invitation(sender: Any, request: HttpRequest, user: User, **k
     try:
         invitation = get_invitation_by_id(services.invitation_id_from_token(token))
         if invitation is None:
-            raise services.InvitationError("This invitation no longer exists.")
+            raise services.InvitationNotFound("This invitation no longer exists.")
         membership = services.accept_invitation(invitation=invitation, user=user)
     except services.InvitationForSomeoneElse:
         return  # keep the token: the redirect shows the invitation page with the reason
     except services.InvitationError as exc:
         request.session.pop(PENDING_INVITATION_SESSION_KEY, None)
-        messages.error(request, str(exc))
+        show_error(request, exc)
         return
     request.session.pop(PENDING_INVITATION_SESSION_KEY, None)
     request.session[CURRENT_WORKSPACE_SESSION_KEY] = str(membership.workspace_id)

@@ -1,7 +1,8 @@
 """Workspace pages: list, create, settings (members, invitations), switch, and accepting invitations.
 
 Every view that touches a workspace passes through `get_membership` (404 for outsiders); what the
-member may do there is decided by the services, whose `WorkspaceRuleError` becomes an error toast.
+member may do there is decided by the services, whose `WorkspaceRuleError` (a KeelError) becomes an
+error toast or a form error.
 Member and invitation actions answer an htmx request with the `#people` fragment of the settings
 page, and a plain (or boosted) form post with a redirect back to it.
 """
@@ -21,6 +22,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from product.accounts import services
 from product.accounts.forms import DeleteWorkspaceForm, InvitationForm, RoleForm, WorkspaceForm
+from product.accounts.http import AuthenticatedHttpRequest
 from product.accounts.models import Membership, User
 from product.accounts.selectors import (
     CURRENT_WORKSPACE_SESSION_KEY,
@@ -34,7 +36,8 @@ from product.accounts.selectors import (
     memberships_for_user,
     pending_invitations,
 )
-from product.core.http import AuthenticatedHttpRequest, is_fragment_request
+from product.core.errors import KeelError, add_form_error, show_error
+from product.core.http import is_fragment_request
 
 
 @require_POST
@@ -65,8 +68,8 @@ def workspace_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             workspace = services.create_workspace(
                 owner=request.user, name=form.cleaned_data["name"]
             )
-        except services.WorkspaceRuleError as exc:
-            form.add_error("name", str(exc))
+        except KeelError as exc:
+            add_form_error(form, "name", exc)
         else:
             request.session[CURRENT_WORKSPACE_SESSION_KEY] = str(workspace.id)
             messages.success(request, f"Created {workspace.name}. Invite your team below.")
@@ -106,8 +109,8 @@ def workspace_update(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpRe
     if request.method == "POST" and form.is_valid():
         try:
             services.rename_workspace(membership=membership, name=form.cleaned_data["name"])
-        except services.WorkspaceRuleError as exc:
-            form.add_error("name", str(exc))
+        except KeelError as exc:
+            add_form_error(form, "name", exc)
         else:
             messages.success(request, "Workspace renamed.")
             return redirect("accounts:workspace-detail", pk=pk)
@@ -129,8 +132,8 @@ def workspace_delete(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpRe
             services.delete_workspace(
                 membership=membership, confirm_name=form.cleaned_data["confirm_name"]
             )
-        except services.WorkspaceRuleError as exc:
-            form.add_error("confirm_name", str(exc))
+        except KeelError as exc:
+            add_form_error(form, "confirm_name", exc)
         else:
             request.session.pop(CURRENT_WORKSPACE_SESSION_KEY, None)
             messages.success(request, f"Deleted {name}.")
@@ -158,10 +161,10 @@ def invitation_create(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpR
             invitation = services.invite_member(
                 actor=membership, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
             )
-        except services.WorkspaceRuleError as exc:
-            form.add_error("email", str(exc))
+        except KeelError as exc:
+            add_form_error(form, "email", exc)
             if not membership.can_manage:  # they have no form to show the error beside
-                messages.error(request, str(exc))
+                show_error(request, exc)
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return _back_to_people(request, membership)
@@ -181,8 +184,8 @@ def invitation_revoke(
     invitation = get_invitation(membership=membership, invitation_id=invitation_id)
     try:
         services.revoke_invitation(actor=membership, invitation=invitation)
-    except services.WorkspaceRuleError as exc:
-        messages.error(request, str(exc))
+    except KeelError as exc:
+        show_error(request, exc)
     else:
         messages.success(request, f"Revoked the invitation to {invitation.email}.")
     return _back_to_people(request, membership)
@@ -201,8 +204,8 @@ def member_role(
         return _back_to_people(request, membership)
     try:
         services.change_role(actor=membership, target=target, role=form.cleaned_data["role"])
-    except services.WorkspaceRuleError as exc:
-        messages.error(request, str(exc))
+    except KeelError as exc:
+        show_error(request, exc)
     else:
         messages.success(request, f"{target.user.email} is now {form.cleaned_data['role']}.")
     if target.pk == membership.pk:
@@ -220,8 +223,8 @@ def member_remove(
     target = get_member(membership=membership, member_id=member_id)
     try:
         services.remove_member(actor=membership, target=target)
-    except services.WorkspaceRuleError as exc:
-        messages.error(request, str(exc))
+    except KeelError as exc:
+        show_error(request, exc)
     else:
         messages.success(request, f"Removed {target.user.email}.")
     return _back_to_people(request, membership)
@@ -233,8 +236,8 @@ def workspace_leave(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpRes
     membership = get_membership(user=request.user, workspace_id=pk)
     try:
         services.leave_workspace(membership=membership)
-    except services.WorkspaceRuleError as exc:
-        messages.error(request, str(exc))
+    except KeelError as exc:
+        show_error(request, exc)
         return redirect("accounts:workspace-detail", pk=pk)
     request.session.pop(CURRENT_WORKSPACE_SESSION_KEY, None)
     messages.success(request, f"You left {membership.workspace.name}.")
@@ -245,26 +248,21 @@ def workspace_leave(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpRes
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     """The emailed link. Signed out: keep the token in the session through sign-up or log-in
     (accepted right after, see signals.py). Signed in as the invited address: accept on POST."""
-    error = ""
-    status = 200
     invitation = None
     try:
         invitation = get_invitation_by_id(services.invitation_id_from_token(token))
         if invitation is None:
-            raise services.InvitationError("This invitation no longer exists.")
+            raise services.InvitationNotFound("This invitation no longer exists.")
         user = request.user if isinstance(request.user, User) else None
         services.check_invitation(invitation=invitation, user=user)
-    except services.InvitationForSomeoneElse as exc:
-        error, status = str(exc), 403
     except services.InvitationError as exc:
-        error, status = str(exc), (410 if invitation is not None else 404)
-    if error or invitation is None:
+        # The page says why, with the error's status: 404 no such link, 410 used up, 403 not you.
         request.session.pop(PENDING_INVITATION_SESSION_KEY, None)
         return render(
             request,
             "accounts/invitation_accept.html",
-            {"invitation": invitation, "error": error},
-            status=status,
+            {"invitation": invitation, "error": exc.message},
+            status=exc.status,
         )
     if not isinstance(request.user, User):
         request.session[PENDING_INVITATION_SESSION_KEY] = token
@@ -281,8 +279,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         try:
             accepted = services.accept_invitation(invitation=invitation, user=request.user)
-        except services.InvitationError as exc:
-            messages.error(request, str(exc))
+        except KeelError as exc:
+            show_error(request, exc)
             return redirect("core:dashboard")
         request.session.pop(PENDING_INVITATION_SESSION_KEY, None)
         request.session[CURRENT_WORKSPACE_SESSION_KEY] = str(accepted.workspace_id)

@@ -7,17 +7,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from product.accounts.models import Membership
 from product.accounts.selectors import get_membership
+from product.apikeys.auth import actor, require_scope
 from product.apikeys.models import ApiKey
 from product.apikeys.selectors import get_key_in_workspace, keys_for_api
-from product.apikeys.services import ApiKeyRuleError, require_manager
 from product.apikeys.services import rename_api_key as rename_key
+from product.apikeys.services import require_manager
 from product.apikeys.services import revoke_api_key as revoke_key
-from product.core.api import ApiError, actor, require_scope
 from product.core.pagination import cursor_paginated
 
 router = Router(tags=["api keys"])
@@ -27,7 +28,7 @@ class ApiKeyOut(Schema):
     id: uuid.UUID
     name: str = Field(examples=["CI deploy"])
     prefix: str = Field(
-        description="The lookup prefix: the key reads `keel_live_<prefix>_<secret>`.",
+        description=f"The lookup prefix: the key reads `{settings.API_KEY_PREFIX}<prefix>_<secret>`.",
         examples=["a1b2c3d4"],
     )
     scopes: list[str] = Field(examples=[["read", "write"]])
@@ -106,10 +107,7 @@ def _manager_membership(request: HttpRequest) -> Membership:
     """
     who = require_scope(request, "write")
     membership = get_membership(user=who.user, workspace_id=who.workspace.pk)
-    try:
-        require_manager(membership)
-    except ApiKeyRuleError as exc:
-        raise ApiError(403, "not_a_manager", str(exc)) from exc
+    require_manager(membership)
     return membership
 
 

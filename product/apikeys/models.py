@@ -10,11 +10,16 @@ from product.accounts.models import Workspace
 from product.core.models import TimeStampedModel
 
 
+def current_typed_prefix() -> str:
+    return str(settings.API_KEY_PREFIX)
+
+
 class ApiKey(TimeStampedModel):
     """A workspace's API key. Only a SHA-256 of the secret is stored; the full key is shown once.
 
-    Format: ``keel_live_<8-char lookup prefix>_<secret>``. The prefix finds the row with one indexed
-    query; the hash is compared in constant time.
+    Format: ``<typed prefix><8-char lookup prefix>_<secret>``. The typed prefix is the setting
+    API_KEY_PREFIX at creation, kept on the row so a later change of the setting breaks no key. The
+    lookup prefix finds the row with one indexed query; the hash is compared in constant time.
     """
 
     class Scope(models.TextChoices):
@@ -26,6 +31,7 @@ class ApiKey(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
     )
     name = models.CharField(max_length=100)
+    typed_prefix = models.CharField(max_length=32, default=current_typed_prefix)
     prefix = models.CharField(max_length=8, unique=True)
     secret_hash = models.CharField(max_length=64)
     scopes = models.JSONField(default=list)
@@ -37,7 +43,12 @@ class ApiKey(TimeStampedModel):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.name} (keel_live_{self.prefix}_…)"
+        return f"{self.name} ({self.masked})"
+
+    @property
+    def masked(self) -> str:
+        """How the key is shown once its secret is gone: `keel_live_a1b2c3d4_…`."""
+        return f"{self.typed_prefix}{self.prefix}_…"
 
     @property
     def is_active(self) -> bool:

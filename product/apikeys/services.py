@@ -11,20 +11,37 @@ import string
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from product.accounts.models import Membership, User
+from product.apikeys.auth import LOOKUP_PREFIX_LENGTH, format_api_key, hash_secret
 from product.apikeys.models import ApiKey
-from product.core.api import LOOKUP_PREFIX_LENGTH, format_api_key, hash_secret
+from product.core.errors import KeelError
 
 # Lowercase letters and digits only: the prefix must never contain the `_` that ends it.
 _PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 _SECRET_BYTES = 32
 
 
-class ApiKeyRuleError(Exception):
-    """A request the key rules forbid; the message is shown to the user as is."""
+class ApiKeyRuleError(KeelError):
+    """A request the key rules forbid (422 unless a subclass says otherwise); shown as is."""
+
+    default_status = 422
+    default_code = "invalid_api_key_request"
+
+
+class NotAManager(ApiKeyRuleError):
+    """Only owners and admins manage keys; a key acts as its maker, so this holds for keys too."""
+
+    default_status = 403
+    default_code = "not_a_manager"
+
+
+class KeyOfAnotherWorkspace(ApiKeyRuleError):
+    default_status = 404
+    default_code = "not_found"
 
 
 @dataclass(frozen=True)
@@ -35,7 +52,7 @@ class CreatedKey:
 
 def require_manager(membership: Membership) -> None:
     if not membership.can_manage:
-        raise ApiKeyRuleError(
+        raise NotAManager(
             f"Only an owner or admin can manage API keys in {membership.workspace.name}."
         )
 
@@ -55,10 +72,11 @@ def create_api_key(
     valid = {choice.value for choice in ApiKey.Scope}
     chosen = sorted(set(scopes))
     if not chosen or not set(chosen) <= valid:
-        raise ApiKeyRuleError("Choose at least one scope: read, write.")
+        raise ApiKeyRuleError("Choose at least one scope: read, write.", code="invalid_scopes")
     if expires_at is not None and expires_at <= timezone.now():
-        raise ApiKeyRuleError("The expiry must be in the future.")
+        raise ApiKeyRuleError("The expiry must be in the future.", code="invalid_expiry")
     user: User = membership.user
+    typed_prefix = settings.API_KEY_PREFIX
     for _ in range(5):
         prefix, secret = _new_prefix(), secrets.token_urlsafe(_SECRET_BYTES)
         try:
@@ -67,6 +85,7 @@ def create_api_key(
                     workspace=membership.workspace,
                     created_by=user,
                     name=name.strip(),
+                    typed_prefix=typed_prefix,
                     prefix=prefix,
                     secret_hash=hash_secret(secret),
                     scopes=chosen,
@@ -74,7 +93,7 @@ def create_api_key(
                 )
         except IntegrityError:
             continue  # 36^8 prefixes: a collision is rare, but it must not be a 500
-        return CreatedKey(key=key, full_key=format_api_key(prefix, secret))
+        return CreatedKey(key=key, full_key=format_api_key(typed_prefix, prefix, secret))
     raise RuntimeError("Could not find a free API key prefix.")
 
 
@@ -82,7 +101,7 @@ def revoke_api_key(*, membership: Membership, key: ApiKey) -> ApiKey:
     """Takes effect at once: authentication reads `revoked_at` on every request."""
     require_manager(membership)
     if key.workspace_id != membership.workspace_id:
-        raise ApiKeyRuleError("That key belongs to another workspace.")
+        raise KeyOfAnotherWorkspace("That key belongs to another workspace.")
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at", "updated_at"])
@@ -92,7 +111,7 @@ def revoke_api_key(*, membership: Membership, key: ApiKey) -> ApiKey:
 def rename_api_key(*, membership: Membership, key: ApiKey, name: str) -> ApiKey:
     require_manager(membership)
     if key.workspace_id != membership.workspace_id:
-        raise ApiKeyRuleError("That key belongs to another workspace.")
+        raise KeyOfAnotherWorkspace("That key belongs to another workspace.")
     key.name = name.strip() or key.name
     key.save(update_fields=["name", "updated_at"])
     return key

@@ -13,12 +13,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
+from product.accounts.http import AuthenticatedHttpRequest
 from product.accounts.models import Membership
 from product.accounts.selectors import get_current_membership
 from product.apikeys import services
 from product.apikeys.forms import ApiKeyForm
 from product.apikeys.selectors import get_key_for_member, keys_for_workspace
-from product.core.http import AuthenticatedHttpRequest, is_fragment_request
+from product.core.errors import KeelError, add_form_error, show_error
+from product.core.http import is_fragment_request
 
 
 def _membership(request: AuthenticatedHttpRequest) -> Membership:
@@ -65,8 +67,8 @@ def key_create(request: AuthenticatedHttpRequest) -> HttpResponse:
                 scopes=form.cleaned_data["scopes"],
                 expires_at=form.expires_at(),
             )
-        except services.ApiKeyRuleError as exc:
-            form.add_error(None, str(exc))
+        except KeelError as exc:
+            add_form_error(form, None, exc)
         else:
             # Rendered, not redirected: the full key exists only in this response (never_cache).
             return render(
@@ -87,8 +89,8 @@ def key_revoke(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse
     if request.method == "POST":
         try:
             services.revoke_api_key(membership=membership, key=key)
-        except services.ApiKeyRuleError as exc:
-            messages.error(request, str(exc))
+        except KeelError as exc:
+            show_error(request, exc)
         else:
             messages.success(request, f"Revoked “{key.name}”. It stopped working at once.")
         return redirect("apikeys:key-list")

@@ -15,14 +15,14 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from product.apikeys.auth import require_scope
 from product.ask import prompts, services
 from product.ask.models import Question
 from product.ask.selectors import get_question_for_user, questions_for_workspace
-from product.core.api import ApiError, require_scope
+from product.core.errors import InvalidInput
 from product.core.idempotency import IdempotencyKeyHeader, run_idempotent
 from product.core.pagination import cursor_paginated
 from product.jobs.api import JobDetailOut, JobOut, job_detail
-from product.llm.errors import LLMError, as_api_error
 
 router = Router(tags=["ask"])
 
@@ -79,25 +79,22 @@ def create_question(
 ) -> Status[Any]:
     who = require_scope(request, "write")
     if payload.task == "custom" and not (payload.instruction or "").strip():
-        raise ApiError(
-            422,
-            "validation_error",
+        raise InvalidInput(
             "A custom task needs an instruction.",
+            code="validation_error",
             details=[{"field": "body.instruction", "message": "Required for custom."}],
         )
 
     def create() -> tuple[int, Any]:
-        try:
-            question = services.submit_question(
-                workspace=who.workspace,
-                user=who.user,
-                text=payload.text,
-                task=payload.task,
-                instruction=payload.instruction or "",
-                idempotency_key=idempotency_key,
-            )
-        except LLMError as exc:
-            raise as_api_error(exc) from exc
+        # Over quota or too long: the KeelError is the API's answer (429 / 422), nothing queued.
+        question = services.submit_question(
+            workspace=who.workspace,
+            user=who.user,
+            text=payload.text,
+            task=payload.task,
+            instruction=payload.instruction or "",
+            idempotency_key=idempotency_key,
+        )
         return 202, _detail(question)
 
     status, body = run_idempotent(

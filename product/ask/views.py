@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from product.accounts.http import AuthenticatedHttpRequest
 from product.accounts.selectors import get_current_workspace
 from product.ask import services
 from product.ask.forms import QuestionForm
 from product.ask.models import Question
 from product.ask.selectors import get_question_for_user, questions_for_workspace
-from product.core.http import AuthenticatedHttpRequest, is_fragment_request
+from product.core.errors import add_form_error, show_error
+from product.core.http import is_fragment_request
 from product.jobs import services as job_services
 from product.jobs.selectors import job_usage
 from product.llm.errors import LLMError
@@ -48,7 +49,7 @@ def question_list(request: AuthenticatedHttpRequest) -> HttpResponse:
                 )
             except LLMError as exc:
                 # Over quota or too long: nothing was queued and no model was called; keep the text.
-                form.add_error(None, exc.user_message)
+                add_form_error(form, None, exc)
             else:
                 return redirect("ask:question-detail", pk=question.pk)
         # htmx swaps only 2xx answers: a boosted form gets 200 with its errors, others 422.
@@ -98,7 +99,7 @@ def question_retry(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResp
     try:
         job_services.retry_job(job=question.job, user=request.user)
     except LLMError as exc:
-        messages.error(request, exc.user_message)
+        show_error(request, exc)
     if is_fragment_request(request):
         return _render_detail(request, get_question_for_user(request.user, pk))
     return redirect("ask:question-detail", pk=question.pk)

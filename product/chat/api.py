@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Router
 
+from product.apikeys.auth import actor, require_scope
 from product.chat import selectors, services
 from product.chat.models import Conversation, Message
 from product.chat.schemas import (
@@ -25,10 +26,8 @@ from product.chat.schemas import (
     MessageIn,
     MessageOut,
 )
-from product.core.api import ApiError, actor, require_scope
 from product.core.idempotency import IdempotencyKeyHeader, run_idempotent
 from product.core.pagination import cursor_paginated
-from product.llm.errors import LLMError, as_api_error
 
 router = Router(tags=["chat"])
 
@@ -48,11 +47,6 @@ def _conversation(request: HttpRequest, conversation_id: uuid.UUID) -> Conversat
 def _message(request: HttpRequest, message_id: uuid.UUID) -> Message:
     who = actor(request)
     return selectors.get_message_for_user(who.user, message_id, workspace=who.workspace)
-
-
-def _chat_error(exc: services.ChatError) -> ApiError:
-    status = 409 if exc.code in {"reply_in_progress", "not_last_reply", "not_last_message"} else 422
-    return ApiError(status, exc.code, exc.message)
 
 
 def stream_url(message: Message) -> str:
@@ -96,10 +90,7 @@ def rename_conversation(
 ) -> Any:
     require_scope(request, "write")
     conversation = _conversation(request, conversation_id)
-    try:
-        services.rename_conversation(conversation=conversation, title=payload.title)
-    except services.ChatError as exc:
-        raise _chat_error(exc) from exc
+    services.rename_conversation(conversation=conversation, title=payload.title)
     return ConversationOut.from_conversation(conversation)
 
 
@@ -146,14 +137,9 @@ def send_message(
     conversation = _conversation(request, conversation_id)
 
     def create() -> tuple[int, Any]:
-        try:
-            exchange = services.send_message(
-                conversation=conversation, author=who.user, text=payload.text
-            )
-        except services.ChatError as exc:
-            raise _chat_error(exc) from exc
-        except LLMError as exc:
-            raise as_api_error(exc) from exc
+        exchange = services.send_message(
+            conversation=conversation, author=who.user, text=payload.text
+        )
         body = ExchangeOut(
             user_message=MessageOut.from_message(exchange.user_message),
             reply=MessageOut.from_message(exchange.reply),
@@ -189,10 +175,7 @@ def get_message(request: HttpRequest, message_id: uuid.UUID) -> Any:
 )
 def stop_message(request: HttpRequest, message_id: uuid.UUID) -> Any:
     who = require_scope(request, "write")
-    try:
-        message = services.stop_reply(message=_message(request, message_id), user=who.user)
-    except services.ChatError as exc:
-        raise _chat_error(exc) from exc
+    message = services.stop_reply(message=_message(request, message_id), user=who.user)
     return MessageOut.from_message(message)
 
 
@@ -205,10 +188,5 @@ def stop_message(request: HttpRequest, message_id: uuid.UUID) -> Any:
 )
 def regenerate_message(request: HttpRequest, message_id: uuid.UUID) -> tuple[int, Any]:
     who = require_scope(request, "write")
-    try:
-        reply = services.regenerate_reply(message=_message(request, message_id), user=who.user)
-    except services.ChatError as exc:
-        raise _chat_error(exc) from exc
-    except LLMError as exc:
-        raise as_api_error(exc) from exc
+    reply = services.regenerate_reply(message=_message(request, message_id), user=who.user)
     return 202, MessageOut.from_message(reply)

@@ -16,29 +16,27 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from product.accounts.models import User, Workspace
-from product.chat import streams
+from product.chat import prompts, streams
 from product.chat.models import Conversation, Message
 from product.core.db import release_connection
+from product.core.errors import KeelError
 from product.jobs import services as job_services
 from product.jobs.models import Job
+from product.jobs.registry import JobContext
 from product.llm import gateway, quotas
 from product.llm.errors import CallCancelled, LLMError, QuotaExceeded
-
-if TYPE_CHECKING:
-    from product.jobs.registry import JobContext
-    from product.llm.models import BudgetReservation
+from product.llm.models import BudgetReservation
 
 logger = logging.getLogger(__name__)
 
@@ -48,25 +46,20 @@ FEATURE = "chat"
 PERSIST_EVERY_S = 0.25
 MAX_MESSAGE_CHARS = 32000
 MAX_TITLE_CHARS = 80
-TITLE_MAX_TOKENS = 24
-SYSTEM_PROMPT = (
-    "You are Keel's assistant: helpful, precise and brief. Answer in Markdown when it helps."
-)
-TITLE_PROMPT = (
-    "Write a short title (at most six words) for a conversation that starts with the user's "
-    "message below. Reply with the title only, no quotes."
-)
-# Dev-model markers ([[reply: ...]]) script the model; they are not what the user talks about.
-_MARKER = re.compile(r"\[\[[^\]]*\]\]")
 
 
-class ChatError(Exception):
-    """A request the chat cannot honour now; `message` is shown to the person as is."""
+class ChatError(KeelError):
+    """A message or title the chat cannot take (422); `message` is shown to the person as is."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    default_status = 422
+    default_code = "chat_error"
+
+
+class ChatConflict(ChatError):
+    """The conversation is not in a state that allows this now (a reply is running, ...): 409."""
+
+    default_status = 409
+    default_code = "chat_conflict"
 
 
 # --- Conversations ---------------------------------------------------------------------------
@@ -85,7 +78,7 @@ def start_conversation(*, workspace: Workspace, user: User, title: str = "") -> 
 def rename_conversation(*, conversation: Conversation, title: str) -> Conversation:
     title = title.strip()[:MAX_TITLE_CHARS]
     if not title:
-        raise ChatError("blank_title", "A title cannot be blank.")
+        raise ChatError("A title cannot be blank.", code="blank_title")
     conversation.title = title
     # A person's title wins: a late title job must not overwrite it.
     conversation.title_generated = True
@@ -111,10 +104,11 @@ def delete_conversation(*, conversation: Conversation, user: User) -> None:
 def _clean_text(text: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise ChatError("blank_message", "Write a message first.")
+        raise ChatError("Write a message first.", code="blank_message")
     if len(text) > MAX_MESSAGE_CHARS:
         raise ChatError(
-            "message_too_long", f"A message can be at most {MAX_MESSAGE_CHARS} characters long."
+            f"A message can be at most {MAX_MESSAGE_CHARS} characters long.",
+            code="message_too_long",
         )
     return text
 
@@ -125,7 +119,7 @@ def prompt_messages(*, conversation: Conversation, before: int) -> list[dict[str
 
 
 def _prompt_from(history: Iterable[Message]) -> list[dict[str, str]]:
-    prompt = [{"role": "system", "content": SYSTEM_PROMPT}]
+    prompt = [{"role": "system", "content": prompts.SYSTEM_PROMPT}]
     for message in history:
         if message.is_user:
             prompt.append({"role": "user", "content": message.text})
@@ -179,8 +173,8 @@ class Exchange:
 
 def _busy(history: list[Message]) -> ChatError | None:
     if any(not m.is_user and not m.is_finished for m in history):
-        return ChatError(
-            "reply_in_progress", "Wait for the current reply to finish (or stop it) first."
+        return ChatConflict(
+            "Wait for the current reply to finish (or stop it) first.", code="reply_in_progress"
         )
     return None
 
@@ -261,9 +255,9 @@ def regenerate_reply(*, message: Message, user: User) -> Message:
     message.refresh_from_db()
     _user_message, reply = _last_messages(conversation)
     if message.is_user or reply is None or reply.pk != message.pk:
-        raise ChatError("not_last_reply", "Only the last reply can be regenerated.")
+        raise ChatConflict("Only the last reply can be regenerated.", code="not_last_reply")
     if not message.is_finished:
-        raise ChatError("reply_in_progress", "Stop the reply before regenerating it.")
+        raise ChatConflict("Stop the reply before regenerating it.", code="reply_in_progress")
     prompt = prompt_messages(conversation=conversation, before=message.position)
     reservation = _reserve(conversation=conversation, user=user, messages=prompt)
     position = message.position
@@ -285,9 +279,9 @@ def edit_last_user_message(*, message: Message, user: User, text: str) -> Exchan
     text = _clean_text(text)
     user_message, reply = _last_messages(conversation)
     if user_message is None or user_message.pk != message.pk:
-        raise ChatError("not_last_message", "Only your last message can be edited.")
+        raise ChatConflict("Only your last message can be edited.", code="not_last_message")
     if reply is not None and not reply.is_finished:
-        raise ChatError("reply_in_progress", "Stop the reply before editing your message.")
+        raise ChatConflict("Stop the reply before editing your message.", code="reply_in_progress")
     prompt = prompt_messages(conversation=conversation, before=message.position)
     prompt.append({"role": "user", "content": text})
     reservation = _reserve(conversation=conversation, user=user, messages=prompt)
@@ -307,7 +301,7 @@ def edit_last_user_message(*, message: Message, user: User, text: str) -> Exchan
 def stop_reply(*, message: Message, user: User) -> Message:
     """Ask a reply to stop: its partial text is kept and it ends as `stopped`."""
     if message.is_user:
-        raise ChatError("not_a_reply", "Only a reply can be stopped.")
+        raise ChatError("Only a reply can be stopped.", code="not_a_reply")
     if message.is_finished:
         return message
     Message.objects.filter(pk=message.pk).update(stop_requested=True)
@@ -325,8 +319,6 @@ def stop_reply(*, message: Message, user: User) -> Message:
 
 def _job_reservation(job: Job) -> BudgetReservation | None:
     """The budget held for a job: on the job row when it has one, else named in its input."""
-    from product.llm.models import BudgetReservation
-
     found: BudgetReservation | None = getattr(job, "reservation", None)
     if found is None and job.input.get("reservation_id"):
         found = BudgetReservation.objects.filter(pk=job.input["reservation_id"]).first()
@@ -454,7 +446,8 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
             user=author,
             feature=FEATURE,
             messages=prompt,
-            prompt_name="chat.reply",
+            prompt_name=prompts.REPLY_PROMPT_NAME,
+            prompt_version=prompts.REPLY_PROMPT_VERSION,
             model=message.model or None,
             reservation=_job_reservation(ctx.job),
             job=ctx,
@@ -473,7 +466,7 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
             text=writer.text,
             stream_cursor=writer.cursor,
             error_code=exc.code,
-            error_message=exc.user_message,
+            error_message=exc.message,
         )
         raise
     except Exception:
@@ -524,7 +517,7 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
 
 
 def _provisional_title(text: str) -> str:
-    plain = " ".join(_MARKER.sub(" ", text).split())
+    plain = " ".join(prompts.MARKER.sub(" ", text).split())
     if not plain:
         return "New conversation"
     if len(plain) <= 60:
@@ -550,7 +543,7 @@ def submit_title(*, conversation: Conversation, user: User | None) -> Job | None
     first = locked.messages.filter(role=Message.Role.USER).order_by("position").first()
     if first is None:
         return None
-    prompt = _title_prompt(first.text)
+    prompt = prompts.title_messages(first.text)
     try:
         reservation = quotas.reserve(
             workspace=locked.workspace,
@@ -558,7 +551,7 @@ def submit_title(*, conversation: Conversation, user: User | None) -> Job | None
             feature="chat.title",
             messages=prompt,
             model=settings.LLM_MODEL,
-            max_tokens=TITLE_MAX_TOKENS,
+            max_tokens=prompts.TITLE_MAX_TOKENS,
         )
     except LLMError:
         # No budget for a title: the provisional one (from the first message) stays.
@@ -572,11 +565,6 @@ def submit_title(*, conversation: Conversation, user: User | None) -> Job | None
     )
     Conversation.objects.filter(pk=locked.pk).update(title_job_id=job.pk)
     return job
-
-
-def _title_prompt(first_message: str) -> list[dict[str, str]]:
-    plain = " ".join(_MARKER.sub(" ", first_message).split())[:2000] or "Hello"
-    return [{"role": "system", "content": TITLE_PROMPT}, {"role": "user", "content": plain}]
 
 
 def run_title(ctx: JobContext) -> dict[str, Any]:
@@ -599,9 +587,10 @@ def run_title(ctx: JobContext) -> dict[str, Any]:
         workspace=conversation.workspace,
         user=ctx.job.created_by,
         feature="chat.title",
-        messages=_title_prompt(first.text),
-        prompt_name="chat.title",
-        max_tokens=TITLE_MAX_TOKENS,
+        messages=prompts.title_messages(first.text),
+        prompt_name=prompts.TITLE_PROMPT_NAME,
+        prompt_version=prompts.TITLE_PROMPT_VERSION,
+        max_tokens=prompts.TITLE_MAX_TOKENS,
         reservation=_job_reservation(ctx.job),
         job=ctx,
     )
@@ -619,6 +608,7 @@ def run_title(ctx: JobContext) -> dict[str, Any]:
 
 
 __all__ = [
+    "ChatConflict",
     "ChatError",
     "Exchange",
     "QuotaExceeded",

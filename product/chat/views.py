@@ -10,23 +10,26 @@ import uuid
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from product.accounts.http import AuthenticatedHttpRequest
 from product.accounts.models import User
 from product.accounts.selectors import get_current_workspace
+from product.apikeys.auth import Actor, WorkspaceSessionAuth, authenticate_api_key
 from product.chat import selectors, services, sse
 from product.chat.models import Conversation, Message
 from product.chat.schemas import MessageOut
-from product.core.api import WorkspaceSessionAuth, authenticate_api_key, error_body
-from product.core.http import AuthenticatedHttpRequest, is_fragment_request
-from product.llm.errors import LLMError
+from product.core.errors import KeelError, error_body, show_error
+from product.core.http import is_fragment_request
 
 TEMPLATE = "chat/conversation_detail.html"
 
@@ -105,32 +108,18 @@ def conversation_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     workspace = get_current_workspace(request)
     text = request.POST.get("text", "")
     try:
-        with _atomic():
+        # A failed first send (over quota) must not leave an empty conversation behind.
+        with transaction.atomic():
             conversation = services.start_conversation(workspace=workspace, user=request.user)
             services.send_message(conversation=conversation, author=request.user, text=text)
-    except (services.ChatError, LLMError) as exc:
+    except KeelError as exc:
         return render(
             request,
             TEMPLATE,
-            _page_context(request, None, text=text, error=_error_text(exc)),
+            _page_context(request, None, text=text, error=exc.message),
             status=200 if request.htmx else 422,
         )
     return redirect("chat:conversation-detail", pk=conversation.pk)
-
-
-def _atomic() -> Any:
-    from django.db import transaction
-
-    # A failed first send (over quota) must not leave an empty conversation behind.
-    return transaction.atomic()
-
-
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, services.ChatError):
-        return exc.message
-    if isinstance(exc, LLMError):
-        return exc.user_message
-    return "Something went wrong."
 
 
 @require_GET
@@ -147,15 +136,22 @@ def conversation_detail(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> Htt
 
 
 def _panel(
-    request: AuthenticatedHttpRequest, conversation: Conversation, **extra: Any
+    request: AuthenticatedHttpRequest,
+    conversation: Conversation,
+    *,
+    error: KeelError | None = None,
+    **extra: Any,
 ) -> HttpResponse:
-    """After a write: the message list for htmx, the page (PRG) without JS."""
+    """After a write: the message list for htmx (the error inline), the page (PRG, the error as a
+    toast) without JS."""
     if is_fragment_request(request):
+        if error is not None:
+            extra["error"] = error.message
         return render(
             request, TEMPLATE + "#message-list", _page_context(request, conversation, **extra)
         )
-    if extra.get("error"):
-        flash.error(request, extra["error"])
+    if error is not None:
+        show_error(request, error)
     return redirect("chat:conversation-detail", pk=conversation.pk)
 
 
@@ -166,8 +162,8 @@ def message_create(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResp
     text = request.POST.get("text", "")
     try:
         services.send_message(conversation=conversation, author=request.user, text=text)
-    except (services.ChatError, LLMError) as exc:
-        return _panel(request, conversation, error=_error_text(exc), text=text)
+    except KeelError as exc:
+        return _panel(request, conversation, error=exc, text=text)
     response = _panel(request, conversation)
     # chat.js clears the composer only when the message was really sent.
     response["HX-Trigger"] = "chat:sent"
@@ -180,8 +176,8 @@ def conversation_rename(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> Htt
     conversation = selectors.get_conversation_for_user(request.user, pk)
     try:
         services.rename_conversation(conversation=conversation, title=request.POST.get("title", ""))
-    except services.ChatError as exc:
-        flash.error(request, exc.message)
+    except KeelError as exc:
+        show_error(request, exc)
     return redirect("chat:conversation-detail", pk=conversation.pk)
 
 
@@ -202,8 +198,8 @@ def message_stop(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpRespon
     message = selectors.get_message_for_user(request.user, pk)
     try:
         services.stop_reply(message=message, user=request.user)
-    except services.ChatError as exc:
-        return _panel(request, message.conversation, error=exc.message)
+    except KeelError as exc:
+        return _panel(request, message.conversation, error=exc)
     if is_fragment_request(request):
         # The stream's `done` event updates the page; nothing to swap here.
         return HttpResponse(status=204)
@@ -216,8 +212,8 @@ def message_regenerate(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> Http
     message = selectors.get_message_for_user(request.user, pk)
     try:
         services.regenerate_reply(message=message, user=request.user)
-    except (services.ChatError, LLMError) as exc:
-        return _panel(request, message.conversation, error=_error_text(exc))
+    except KeelError as exc:
+        return _panel(request, message.conversation, error=exc)
     return _panel(request, message.conversation)
 
 
@@ -229,8 +225,8 @@ def message_edit(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpRespon
         services.edit_last_user_message(
             message=message, user=request.user, text=request.POST.get("text", "")
         )
-    except (services.ChatError, LLMError) as exc:
-        return _panel(request, message.conversation, error=_error_text(exc))
+    except KeelError as exc:
+        return _panel(request, message.conversation, error=exc)
     return _panel(request, message.conversation)
 
 
@@ -264,7 +260,7 @@ def _api_error(status: int, code: str, message: str) -> JsonResponse:
     return response
 
 
-def _api_actor(request: HttpRequest) -> Any:
+def _api_actor(request: HttpRequest) -> Actor | None:
     """The same callers as the ninja API: a Bearer key, else the browser session."""
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
@@ -283,7 +279,9 @@ async def api_message_stream(request: HttpRequest, pk: uuid.UUID) -> HttpRespons
     who = await sync_to_async(_api_actor)(request)
     if who is None:
         return _api_error(
-            401, "unauthenticated", "Send a valid API key: Authorization: Bearer keel_live_…"
+            401,
+            "unauthenticated",
+            f"Send a valid API key: Authorization: Bearer {settings.API_KEY_PREFIX}…",
         )
     if "read" not in who.scopes:
         return _api_error(403, "missing_scope", "This API key lacks the 'read' scope.")
@@ -293,12 +291,8 @@ async def api_message_stream(request: HttpRequest, pk: uuid.UUID) -> HttpRespons
 
     try:
         return await sse.open_stream(request, load, _renderer(request))
-    except Exception as exc:
-        from django.http import Http404
-
-        if isinstance(exc, Http404):
-            return _api_error(404, "not_found", "Not found.")
-        raise
+    except Http404:
+        return _api_error(404, "not_found", "Not found.")
 
 
 def stream_url(message: Message) -> str:

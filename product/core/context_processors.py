@@ -1,4 +1,7 @@
-"""Template context every page needs: the current workspace, the switcher, the dev-model banner."""
+"""Template context every page needs from core: the theme, the dev-model banner, the key prefix.
+
+What the signed-in person's workspaces are comes from product.accounts.context_processors.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,6 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from product.accounts.models import User
-from product.accounts.selectors import get_current_membership, workspaces_for_user
-
 THEMES = ("system", "light", "dark")
 THEME_COOKIE = "keel_theme"
 
@@ -17,13 +17,8 @@ THEME_COOKIE = "keel_theme"
 def keel(request: HttpRequest) -> dict[str, Any]:
     # The theme is read server-side from a cookie (set by app.js) so a dark page never flashes light.
     theme = request.COOKIES.get(THEME_COOKIE, "system")
-    context: dict[str, Any] = {
+    return {
         "uses_devmodel": settings.LLM_USES_DEVMODEL,
         "theme": theme if theme in THEMES else "system",
+        "api_key_prefix": settings.API_KEY_PREFIX,
     }
-    if isinstance(request.user, User):
-        membership = get_current_membership(request)
-        context["current_membership"] = membership
-        context["current_workspace"] = membership.workspace if membership else None
-        context["user_workspaces"] = workspaces_for_user(request.user)
-    return context

@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -25,9 +26,8 @@ def check_cache() -> None:
 
 
 def check_broker() -> None:
-    from worker.celery import app
-
-    with app.connection_for_write() as conn:
+    # The app worker/celery.py configured (product.jobs loads it at start): core names no app.
+    with current_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 

@@ -1,22 +1,14 @@
-"""Typed requests, so that views can rely on `request.user` being a real user and on `request.htmx`."""
+"""Typed requests, so that views can rely on `request.htmx` (and, through product/accounts/http.py,
+on `request.user` being a real user)."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 
-if TYPE_CHECKING:
-    from product.accounts.models import User
-
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
-
-
-class AuthenticatedHttpRequest(HtmxHttpRequest):
-    user: User
 
 
 def is_fragment_request(request: HtmxHttpRequest) -> bool:

@@ -19,12 +19,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from ninja import Header
 
-from product.core.api import Actor, ApiError
+from product.core.errors import Conflict, InvalidInput
 from product.core.models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 255
@@ -38,6 +39,13 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
+class Caller(Protocol):
+    """Whoever calls (product.apikeys.auth.Actor): keys are scoped to the workspace it acts in."""
+
+    @property
+    def workspace(self) -> Model: ...
+
+
 def fingerprint(payload: Any) -> str:
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -45,21 +53,20 @@ def fingerprint(payload: Any) -> str:
 
 def _replay(record: IdempotencyRecord, digest: str) -> tuple[int, Any]:
     if record.fingerprint != digest:
-        raise ApiError(
-            409,
-            "idempotency_key_reused",
+        raise Conflict(
             "This Idempotency-Key was already used with a different request body.",
+            code="idempotency_key_reused",
         )
     if record.status_code is None:
-        raise ApiError(
-            409, "idempotency_in_progress", "A request with this Idempotency-Key is still running."
+        raise Conflict(
+            "A request with this Idempotency-Key is still running.", code="idempotency_in_progress"
         )
     return record.status_code, record.response
 
 
 def run_idempotent(
     *,
-    actor: Actor,
+    actor: Caller,
     scope: str,
     key: str | None,
     payload: Any,
@@ -69,14 +76,13 @@ def run_idempotent(
     if not key:
         return create()
     if len(key) > MAX_KEY_LENGTH:
-        raise ApiError(
-            422,
-            "invalid_idempotency_key",
+        raise InvalidInput(
             f"Idempotency-Key is longer than {MAX_KEY_LENGTH} characters.",
+            code="invalid_idempotency_key",
         )
     digest = fingerprint(payload)
     existing = IdempotencyRecord.objects.filter(
-        workspace=actor.workspace, scope=scope, key=key
+        workspace_id=actor.workspace.pk, scope=scope, key=key
     ).first()
     if existing is not None:
         return _replay(existing, digest)
@@ -86,19 +92,18 @@ def run_idempotent(
             # must surface as the bug it is, not be mistaken for a lost race.
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
-                    workspace=actor.workspace, scope=scope, key=key, fingerprint=digest
+                    workspace_id=actor.workspace.pk, scope=scope, key=key, fingerprint=digest
                 )
         except IntegrityError:
             # A concurrent request with the same key got there first. Its insert blocked ours
             # until it committed (or rolled back, and then ours would have succeeded): replay it.
             winner = IdempotencyRecord.objects.filter(
-                workspace=actor.workspace, scope=scope, key=key
+                workspace_id=actor.workspace.pk, scope=scope, key=key
             ).first()
             if winner is None:
-                raise ApiError(
-                    409,
-                    "idempotency_in_progress",
+                raise Conflict(
                     "A request with this Idempotency-Key is still running.",
+                    code="idempotency_in_progress",
                 ) from None
             return _replay(winner, digest)
         status, body = create()

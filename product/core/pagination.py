@@ -32,7 +32,7 @@ from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.pagination import AsyncPaginationBase, paginate
 
-from product.core.api import ApiError
+from product.core.errors import InvalidInput
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -48,11 +48,10 @@ def encode_cursor(row: Model, order_by: str = "created_at") -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _invalid_cursor(exc: Exception) -> ApiError:
-    return ApiError(
-        422,
-        "invalid_cursor",
+def _invalid_cursor(exc: Exception) -> InvalidInput:
+    return InvalidInput(
         "The cursor is not valid: pass back the `next` URL exactly as it was given.",
+        code="invalid_cursor",
         details=[{"field": "query.cursor", "message": "Invalid cursor."}],
     )
 

@@ -8,10 +8,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from product.accounts.selectors import get_current_workspace
+from product.core.dashboard import dashboard_context
 from product.core.health import run_checks
-from product.core.http import AuthenticatedHttpRequest
-from product.llm.quotas import budget_status
 
 
 @require_GET
@@ -23,14 +21,9 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
-    workspace = get_current_workspace(request)
-    members = workspace.memberships.count()
-    return render(
-        request,
-        "core/dashboard.html",
-        {"workspace": workspace, "usage": budget_status(workspace), "member_count": members},
-    )
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The signed-in home; what it shows comes from the apps (see product/core/dashboard.py)."""
+    return render(request, "core/dashboard.html", dashboard_context(request))
 
 
 @require_GET

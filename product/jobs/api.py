@@ -15,12 +15,12 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from product.core.api import ApiError, require_scope
+from product.apikeys.auth import require_scope
+from product.core.errors import Conflict
 from product.core.pagination import cursor_paginated
 from product.jobs import services
 from product.jobs.models import Job
 from product.jobs.selectors import get_job_for_user, job_usage, jobs_for_workspace
-from product.llm.errors import LLMError, as_api_error
 
 router = Router(tags=["jobs"])
 
@@ -94,9 +94,6 @@ def retry_job(request: HttpRequest, job_id: uuid.UUID) -> dict[str, Any]:
     who = require_scope(request, "write")
     job = get_job_for_user(who.user, job_id, workspace=who.workspace)
     if not job.can_retry:
-        raise ApiError(409, "not_retryable", f"A {job.status} job cannot be retried.")
-    try:
-        job = services.retry_job(job=job, user=who.user)
-    except LLMError as exc:
-        raise as_api_error(exc) from exc
+        raise Conflict(f"A {job.status} job cannot be retried.", code="not_retryable")
+    job = services.retry_job(job=job, user=who.user)
     return job_detail(job)

@@ -11,6 +11,7 @@ from django.http import Http404
 
 from product.accounts.models import User, Workspace
 from product.jobs.models import Job
+from product.llm.models import LLMCall
 
 
 def get_job_for_user(
@@ -38,8 +39,6 @@ def jobs_for_workspace(workspace: Workspace, *, kind: str | None = None) -> Quer
 
 def job_usage(job: Job) -> dict[str, Any]:
     """Tokens, cost and latency of a job, from the model-call ledger (every attempt counts)."""
-    from product.llm.models import LLMCall
-
     calls = list(LLMCall.objects.filter(job_id=job.pk).order_by("created_at"))
     succeeded = [c for c in calls if c.status == LLMCall.Status.SUCCEEDED]
     costs = [c.cost_usd for c in calls if c.cost_usd is not None]

@@ -13,7 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -32,9 +32,9 @@ from product.jobs.registry import (
     get_handler,
     get_messages_builder,
 )
-
-if TYPE_CHECKING:
-    from product.llm.models import BudgetReservation
+from product.llm import quotas
+from product.llm.errors import CallCancelled, LLMError, ProviderError
+from product.llm.models import BudgetReservation
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ class RetryLater(Exception):  # noqa: N818 (an instruction to the task, not an e
 
 def enqueue(job: Job, *, countdown: float | None = None) -> None:
     """Hand a job id to the broker once the current transaction commits (never before the row)."""
+    # Imported when used: product.jobs.tasks imports this module at its top (a real cycle).
     from product.jobs.tasks import run_job as run_job_task
 
     job_id, queue = str(job.pk), job.queue
@@ -107,8 +108,6 @@ def reserve_budget(
     build = get_messages_builder(kind)
     if build is None:
         return None
-    from product.llm import quotas
-
     return quotas.reserve(
         workspace=workspace,
         user=user,
@@ -123,8 +122,6 @@ def _release_reservation(job: Job) -> None:
     reservation = job.reservation
     if reservation is None:
         return
-    from product.llm import quotas
-
     if reservation.status == reservation.Status.RESERVED:
         quotas.release(reservation)
 
@@ -166,8 +163,6 @@ def retry_job(*, job: Job, user: User) -> Job:
     if updated:
         cache.delete(cancel_cache_key(job.pk))
     elif reservation is not None:
-        from product.llm import quotas
-
         quotas.release(reservation)
     return job
 
@@ -309,8 +304,6 @@ def run_job(job_id: uuid.UUID | str) -> None:
     A second delivery finds the row claimed and returns. Raises RetryLater when the provider asked
     us to come back later than a worker should wait (the task turns it into a countdown retry).
     """
-    from product.llm.errors import CallCancelled, LLMError, ProviderError
-
     job = _claim(job_id)
     if job is None:
         logger.info("job %s not claimable (already claimed, finished or waiting); skipping", job_id)
@@ -338,9 +331,9 @@ def run_job(job_id: uuid.UUID | str) -> None:
             countdown = float(exc.retry_after)
             ending = _Ending(Job.Status.QUEUED)
         else:
-            ending = _Ending(Job.Status.FAILED, None, exc.code, exc.user_message)
+            ending = _Ending(Job.Status.FAILED, None, exc.code, exc.message)
     except LLMError as exc:
-        ending = _Ending(Job.Status.FAILED, None, exc.code, exc.user_message)
+        ending = _Ending(Job.Status.FAILED, None, exc.code, exc.message)
     except Exception:
         logger.exception("job %s (%s) crashed", job.pk, job.kind)
         ending = _Ending(Job.Status.FAILED, None, "internal_error", GENERIC_ERROR)

@@ -17,6 +17,7 @@ twice): it is recorded as incomplete, with estimated tokens, and reported as a P
 from __future__ import annotations
 
 import email.utils
+import functools
 import logging
 import math
 import random
@@ -49,9 +50,17 @@ RETRYABLE_STATUSES = {408, 409, 429}
 CALL_ERRORS = (openai.APIError, httpx.TransportError, httpx2.TransportError)
 SECRET_PATTERNS = [
     re.compile(r"sk-[A-Za-z0-9_\-]{6,}"),
-    re.compile(r"keel_live_[A-Za-z0-9_\-]+"),
+    # Keel's own API keys under any typed prefix, present or past: an 8-character lookup prefix,
+    # `_`, and the 43-character secret (product/apikeys/services.py) is what matters to hide.
+    re.compile(r"[a-z0-9]{8}_[A-Za-z0-9_\-]{43,}"),
     re.compile(r"(?i)bearer\s+[A-Za-z0-9._\-~+/=]+"),
 ]
+
+
+@functools.cache
+def _typed_key_pattern(typed_prefix: str) -> re.Pattern[str]:
+    """Anything that starts like one of our keys today (settings.API_KEY_PREFIX), however short."""
+    return re.compile(re.escape(typed_prefix) + r"[A-Za-z0-9_\-]+")
 
 
 @dataclass
@@ -101,7 +110,7 @@ def get_client() -> openai.OpenAI:
 
 def redact(text: str) -> str:
     """Remove API keys and bearer tokens from text we store or show."""
-    for pattern in SECRET_PATTERNS:
+    for pattern in [_typed_key_pattern(settings.API_KEY_PREFIX), *SECRET_PATTERNS]:
         text = pattern.sub("[redacted]", text)
     if settings.LLM_API_KEY:
         text = text.replace(settings.LLM_API_KEY, "[redacted]")

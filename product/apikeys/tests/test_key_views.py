@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from product.accounts.models import User, Workspace
+from product.apikeys.auth import hash_secret, parse_api_key
 from product.apikeys.models import ApiKey
 from product.apikeys.tests.factories import bearer, make_key
-from product.core.api import hash_secret, parse_api_key
 
 
 def _create(client: Client, **data: object) -> object:

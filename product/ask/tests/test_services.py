@@ -61,7 +61,7 @@ def test_it_refuses_over_quota_and_writes_nothing(alice: User, acme: Workspace) 
 def test_it_refuses_a_text_over_the_limit_with_the_numbers(alice: User, acme: Workspace) -> None:
     with pytest.raises(InputTooLarge) as refused:
         submit_question(workspace=acme, user=alice, text="y" * 60_000, task="summarise")
-    assert "60,000 characters long; the limit is 50,000" in refused.value.user_message
+    assert "60,000 characters long; the limit is 50,000" in refused.value.message
     assert not Question.objects.exists()
 
 

@@ -11,7 +11,8 @@ from django.db import connection, connections
 
 from product.accounts.models import User, Workspace
 from product.accounts.tests.factories import UserFactory, WorkspaceFactory
-from product.core.api import Actor, ApiError
+from product.apikeys.auth import Actor
+from product.core.errors import KeelError
 from product.core.idempotency import run_idempotent
 from product.core.models import IdempotencyRecord
 
@@ -69,7 +70,7 @@ def test_it_ignores_key_order_in_the_body(who: Actor) -> None:
 def test_it_refuses_the_same_key_with_a_different_body(who: Actor) -> None:
     work = Work()
     run(who, work, "k1", {"a": 1})
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(KeelError) as caught:
         run(who, work, "k1", {"a": 2})
     assert caught.value.status == 409
     assert caught.value.code == "idempotency_key_reused"
@@ -85,7 +86,7 @@ def test_it_runs_every_time_without_a_key(who: Actor) -> None:
 
 
 def test_it_refuses_an_overlong_key(who: Actor) -> None:
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(KeelError) as caught:
         run(who, Work(), "k" * 256)
     assert caught.value.status == 422
 
@@ -101,8 +102,8 @@ def test_it_does_not_burn_the_key_on_a_failed_attempt(who: Actor) -> None:
 
 
 def test_it_does_not_burn_the_key_when_the_work_raises(who: Actor) -> None:
-    with pytest.raises(ApiError):
-        run(who, Work(fail_with=ApiError(402, "over_budget", "No budget left.")), "k1")
+    with pytest.raises(KeelError):
+        run(who, Work(fail_with=KeelError("No budget left.", code="over_budget", status=402)), "k1")
     assert not IdempotencyRecord.objects.exists()
     assert run(who, Work(), "k1")[0] == 201
 

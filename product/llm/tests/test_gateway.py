@@ -210,7 +210,7 @@ def test_it_raises_provider_error_with_a_long_retry_after(
     with pytest.raises(ProviderError) as caught:
         ask(alice, acme, "[[error: 429 retry_after=120]]")
     assert caught.value.retry_after == 120 and caught.value.code == "provider_busy"
-    assert "120 seconds" in caught.value.user_message
+    assert "120 seconds" in caught.value.message
     assert LLMCall.objects.count() == 1  # not waited, not retried in-process
     assert BudgetReservation.objects.get().status == BudgetReservation.Status.RELEASED
 
@@ -221,7 +221,7 @@ def test_it_gives_up_after_the_configured_retries(
     with pytest.raises(ProviderError) as caught:
         ask(alice, acme, "[[error: 503]]")
     assert caught.value.retry_after is None
-    assert caught.value.user_message == (
+    assert caught.value.message == (
         "The AI model is unavailable right now. Please try again in a moment."
     )
     assert LLMCall.objects.filter(status=LLMCall.Status.FAILED).count() == 3
@@ -242,8 +242,8 @@ def test_it_falls_back_and_links_the_attempts(
 def test_it_does_not_retry_a_client_error(devmodel_llm: str, alice: User, acme: Workspace) -> None:
     with pytest.raises(ProviderError) as caught:
         ask(alice, acme, "[[expect: text that is not there]]")
-    assert "rejected" in caught.value.user_message
-    assert "does not contain" in caught.value.user_message
+    assert "rejected" in caught.value.message
+    assert "does not contain" in caught.value.message
     assert LLMCall.objects.count() == 1
 
 
@@ -293,7 +293,7 @@ def test_it_redacts_secrets_from_stored_errors(
         )
     stored = LLMCall.objects.get().error
     for secret in ["sk-abcdef1234567890", "keel_live_abcd1234_secret", "my-provider-secret-123"]:
-        assert secret not in stored and secret not in caught.value.user_message
+        assert secret not in stored and secret not in caught.value.message
     assert "[redacted]" in stored
     assert gateway.redact("Authorization: Bearer abc.def") == "Authorization: [redacted]"
 

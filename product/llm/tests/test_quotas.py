@@ -42,7 +42,7 @@ def test_it_refuses_input_over_the_cap(alice: User, acme: Workspace, settings: A
             feature="t",
             messages=[{"role": "user", "content": "a " * 50}],
         )
-    assert "limit is 20" in caught.value.user_message
+    assert "limit is 20" in caught.value.message
     assert not BudgetReservation.objects.exists()
 
 
@@ -79,7 +79,7 @@ def test_it_refuses_a_reservation_over_the_monthly_budget(
         reserve(alice, acme)
     assert caught.value.code == "budget_exceeded"
     assert caught.value.retry_after is not None and caught.value.retry_after > 0
-    assert "budget" in caught.value.user_message
+    assert "budget" in caught.value.message
 
 
 def test_it_counts_open_reservations_and_frees_released_ones(

@@ -3,8 +3,9 @@
 The reference app is the template: its files are copied with its names replaced (the app `ask`, the
 model `Question`, the job kind `ask.once`, the label "Ask once"), so the new feature has every
 layer (model, prompts, service, job handler, selectors, views and templates, API route, admin,
-tests and an e2e journey) and works before you change a line. Then the one edit that mounts it,
-its line in settings.FEATURE_APPS, is made for you. docs/add-a-feature.md walks what to change next.
+tests and an e2e journey) and works before you change a line. Then the edit that mounts it, its
+line in settings.FEATURE_APPS, is made for you (and its place among the independent features in
+pyproject.toml's import contracts). docs/add-a-feature.md walks what to change next.
 
 What is not copied: the reference app's history (data migrations after 0001, their tests) and its
 screenshots (the e2e journey of the reference app retakes the README's).
@@ -135,6 +136,17 @@ def register(settings_file: Path, app: str) -> None:
     end = text.index("]", start)
     line = f'    "product.{app}",\n'
     settings_file.write_text(text[:end] + line + text[end:])
+
+
+def add_to_import_contract(pyproject: Path, app: str) -> None:
+    """Make the new feature independent of the others in the layers contract (`make lint`)."""
+    text = pyproject.read_text()
+    marker = f'    "{REFERENCE_APP} | '
+    start = text.find(marker)
+    if start < 0:
+        raise CommandError(f"{pyproject} has no feature layer starting with {marker.strip()!r}.")
+    end = text.index('",', start)
+    pyproject.write_text(text[:end] + f" | {app}" + text[end:])
 
 
 class Command(BaseCommand):
