@@ -128,7 +128,7 @@ def tidy(paths: list[str]) -> None:
 
 
 def register(settings_file: Path, app: str) -> None:
-    """Add `"product.<app>",` to FEATURE_APPS (the one edit an existing file needs)."""
+    """Add `"product.<app>",` to FEATURE_APPS: what mounts the feature."""
     text = settings_file.read_text()
     start = text.find(FEATURE_APPS_LINE)
     if start < 0:
@@ -184,11 +184,18 @@ class Command(BaseCommand):
             self.stdout.write(f"  created {target.relative_to(root)}")
         tidy([str(target) for _, target in planned if target.suffix == ".py"])
         if options["no_register"]:
-            self.stdout.write(f'Add "product.{names.app}" to FEATURE_APPS in product/settings.py.')
+            self.stdout.write(
+                f'Add "product.{names.app}" to FEATURE_APPS in product/settings.py, and '
+                f'" | {names.app}" to the feature layer in pyproject.toml.'
+            )
         else:
             register(root / "product" / "settings.py", names.app)
+            add_to_import_contract(root / "pyproject.toml", names.app)
             self.stdout.write(
-                f'  added "product.{names.app}" to FEATURE_APPS in product/settings.py'
+                f'  added "product.{names.app}" to FEATURE_APPS (product/settings.py)'
+            )
+            self.stdout.write(
+                f"  added {names.app} to the features' import contract (pyproject.toml)"
             )
         self.stdout.write(
             self.style.SUCCESS(
