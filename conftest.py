@@ -9,7 +9,9 @@ from __future__ import annotations
 import django
 import pytest
 from django.apps import apps
+from django.core.cache import cache
 from django.test import Client
+from pytest_django import DjangoDbBlocker
 
 if not apps.ready:
     # e2e runs with `-p no:django`, which would otherwise leave the imports below unusable.
@@ -19,6 +21,18 @@ from product.accounts.models import Membership, User, Workspace  # noqa: E402
 from product.accounts.tests.factories import UserFactory, WorkspaceFactory  # noqa: E402
 
 pytest_plugins = ["product.devmodel.testing"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> None:
+    """Every test starts with an empty cache: allauth's rate limits and the API's live there.
+
+    Redis outlives a test, and so does the embedded default's database cache: a transactional
+    test's rows are flushed, but the cache table is not a model, so nothing flushes it. The
+    database cache needs the test database even in a test that asked for none, hence the unblock.
+    """
+    with django_db_blocker.unblock():
+        cache.clear()
 
 
 @pytest.fixture
