@@ -11,10 +11,13 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 pg_up := $(shell (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && echo yes)
 redis_up := $(shell (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && echo yes)
 TEST_ENV := DEBUG=false KEEL_TESTING=true $(if $(pg_up),DATABASE_URL=$(PG_URL)) $(if $(redis_up),REDIS_URL=$(REDIS_TEST_URL))
+# What a laptop without them gets: SQLite, the embedded broker, the database cache. Empty values
+# mean the defaults, even when the shell or a .env file names real servers.
+EMBEDDED_TEST_ENV := DEBUG=false KEEL_TESTING=true DATABASE_URL= REDIS_URL=
 
 .PHONY: help
 help: ## List the targets.
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(UV):
 	@command -v uv >/dev/null || (curl -LsSf https://astral.sh/uv/install.sh | sh || pip install --user uv)
@@ -47,16 +50,21 @@ check-services:
 	@echo "tests use: $(if $(pg_up),Postgres,SQLite) + $(if $(redis_up),Redis,embedded broker)"
 
 .PHONY: pytest
-pytest: .venv/.synced check-services ## The unit and integration suite.
+pytest: .venv/.synced check-services ## The unit and integration suite (Postgres/Redis when they answer).
 	$(TEST_ENV) $(RUN) pytest $(PYTEST_ARGS)
+
+.PHONY: pytest-embedded
+pytest-embedded: .venv/.synced ## The same suite on the embedded default (SQLite, filesystem broker).
+	$(EMBEDDED_TEST_ENV) $(RUN) pytest $(PYTEST_ARGS)
 
 .PHONY: e2e
 e2e: .venv/.synced check-services ## The Playwright journeys in a real browser.
 	# --confcutdir: the root conftest.py imports Django models, which need pytest-django (off here).
 	$(TEST_ENV) $(RUN) pytest e2e -p no:django --confcutdir=e2e $(E2E_ARGS)
 
+# Both ways when the services answer; without them `pytest` already is the embedded run.
 .PHONY: test
-test: lint typecheck pytest e2e ## Everything CI runs.
+test: lint typecheck pytest $(if $(pg_up)$(redis_up),pytest-embedded) e2e ## Lint, types, the suite (both ways), the browser journeys.
 
 .PHONY: bench
 bench: .venv/.synced ## Benchmarks; each prints one JSON line last.

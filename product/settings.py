@@ -118,7 +118,13 @@ TEMPLATES: list[dict[str, Any]] = [
 
 # --- Database -------------------------------------------------------------------------------
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'keel.sqlite3'}")}
+# An empty value means the default, as for REDIS_URL: `DATABASE_URL= REDIS_URL=` is the embedded
+# setup even when a .env file names real servers (make pytest-embedded relies on it).
+DATABASES = {
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'keel.sqlite3'}"
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg 3's pool; Django requires CONN_MAX_AGE = 0 with it. Each process has its own pool.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
