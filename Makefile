@@ -66,6 +66,10 @@ e2e: .venv/.synced check-services ## The Playwright journeys in a real browser.
 .PHONY: test
 test: lint typecheck pytest $(if $(pg_up)$(redis_up),pytest-embedded) e2e ## Lint, types, the suite (both ways), the browser journeys.
 
+.PHONY: newcomer
+newcomer: ## Fresh clone of HEAD, bare environment, make dev, sign in as the demo user, stop.
+	.ci/newcomer.py
+
 .PHONY: bench
 bench: .venv/.synced ## Benchmarks; each prints one JSON line last.
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(TEST_ENV) $(RUN) python $$b || exit 1; done
