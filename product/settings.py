@@ -164,16 +164,21 @@ else:
 
 # Celery reads these through worker/celery.py (namespace CELERY_).
 CELERY_BROKER_URL: str = REDIS_URL or "filesystem://"
+# kombu's filesystem transport has no blocking read: a worker lists its folder, and sleeps
+# polling_interval (kombu's default: 1 s) when it is empty, so every reply waited up to a second
+# before its first token. A tenth of a second costs ten directory listings a second.
+EMBEDDED_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+    "data_folder_in": str(VAR_DIR / "broker" / "out"),
+    "data_folder_out": str(VAR_DIR / "broker" / "out"),
+    "processed_folder": str(VAR_DIR / "broker" / "processed"),
+    "control_folder": str(VAR_DIR / "broker" / "control"),
+    "store_processed": False,
+    "polling_interval": 0.1,
+}
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = (
     {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)}
     if REDIS_URL
-    else {
-        "data_folder_in": str(VAR_DIR / "broker" / "out"),
-        "data_folder_out": str(VAR_DIR / "broker" / "out"),
-        "processed_folder": str(VAR_DIR / "broker" / "processed"),
-        "control_folder": str(VAR_DIR / "broker" / "control"),
-        "store_processed": False,
-    }
+    else EMBEDDED_BROKER_TRANSPORT_OPTIONS
 )
 if not REDIS_URL:
     for _folder in ("out", "processed", "control"):
