@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "product.core.middleware.HtmxMessagesMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "product.core.middleware.ContentSecurityPolicyMiddleware",
+    "product.core.middleware.DebugNotFoundMiddleware",  # DEBUG only: the product's 404 page
 ]
 
 ROOT_URLCONF = "product.urls"
