@@ -11,10 +11,13 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 pg_up := $(shell (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && echo yes)
 redis_up := $(shell (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && echo yes)
 TEST_ENV := DEBUG=false KEEL_TESTING=true $(if $(pg_up),DATABASE_URL=$(PG_URL)) $(if $(redis_up),REDIS_URL=$(REDIS_TEST_URL))
+# What a laptop without them gets: SQLite, the embedded broker, the database cache. Empty values
+# mean the defaults, even when the shell or a .env file names real servers.
+EMBEDDED_TEST_ENV := DEBUG=false KEEL_TESTING=true DATABASE_URL= REDIS_URL=
 
 .PHONY: help
 help: ## List the targets.
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(UV):
 	@command -v uv >/dev/null || (curl -LsSf https://astral.sh/uv/install.sh | sh || pip install --user uv)
@@ -48,8 +51,12 @@ check-services:
 	@echo "tests use: $(if $(pg_up),Postgres,SQLite) + $(if $(redis_up),Redis,embedded broker)"
 
 .PHONY: pytest
-pytest: .venv/.synced check-services ## The unit and integration suite.
+pytest: .venv/.synced check-services ## The unit and integration suite (Postgres/Redis when they answer).
 	$(TEST_ENV) $(RUN) pytest $(PYTEST_ARGS)
+
+.PHONY: pytest-embedded
+pytest-embedded: .venv/.synced ## The same suite on the embedded default (SQLite, filesystem broker).
+	$(EMBEDDED_TEST_ENV) $(RUN) pytest $(PYTEST_ARGS)
 
 .PHONY: e2e
 e2e: .venv/.synced check-services ## The Playwright journeys in a real browser.
@@ -60,8 +67,13 @@ e2e: .venv/.synced check-services ## The Playwright journeys in a real browser.
 feature-check: .venv/.synced ## Generate a feature with startfeature in a scratch copy and run its tests.
 	bash .ci/feature-check
 
+# Both ways when the services answer; without them `pytest` already is the embedded run.
 .PHONY: test
-test: lint typecheck pytest feature-check e2e ## Everything CI runs.
+test: lint typecheck pytest $(if $(pg_up)$(redis_up),pytest-embedded) feature-check e2e ## Lint, types, the suite (both ways), a generated feature, the browser journeys.
+
+.PHONY: newcomer
+newcomer: ## Fresh clone of HEAD, bare environment, make dev, sign in as the demo user, stop.
+	.ci/newcomer.py
 
 .PHONY: bench
 bench: .venv/.synced ## Benchmarks; each prints one JSON line last.

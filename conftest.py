@@ -9,6 +9,8 @@ from __future__ import annotations
 import django
 import pytest
 from django.apps import apps
+from django.core.cache import cache, caches
+from django.core.cache.backends.db import DatabaseCache
 from django.test import Client
 
 if not apps.ready:
@@ -19,6 +21,23 @@ from product.accounts.models import Membership, User, Workspace  # noqa: E402
 from product.accounts.tests.factories import UserFactory, WorkspaceFactory  # noqa: E402
 
 pytest_plugins = ["product.devmodel.testing"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(request: pytest.FixtureRequest) -> None:
+    """Every test starts with an empty cache: allauth's rate limits and the API's live there.
+
+    Redis outlives a test, and so does the embedded default's database cache: a transactional
+    test's rows are flushed, but the cache table is not a model, so nothing flushes it. That
+    table is in the test database, which only a test with database access can reach (nor can it
+    set up the test database on its own: outside it, the clear would hit the development one).
+    """
+    if not isinstance(caches["default"], DatabaseCache):
+        cache.clear()
+        return
+    if request.node.get_closest_marker("django_db") or "_django_db_helper" in request.fixturenames:
+        request.getfixturevalue("db")  # the mode (transactional or not) is the test's own
+        cache.clear()
 
 
 @pytest.fixture

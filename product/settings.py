@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "product.core.middleware.HtmxMessagesMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "product.core.middleware.ContentSecurityPolicyMiddleware",
+    "product.core.middleware.DebugNotFoundMiddleware",  # DEBUG only: the product's 404 page
 ]
 
 ROOT_URLCONF = "product.urls"
@@ -128,7 +129,13 @@ TEMPLATES: list[dict[str, Any]] = [
 
 # --- Database -------------------------------------------------------------------------------
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'keel.sqlite3'}")}
+# An empty value means the default, as for REDIS_URL: `DATABASE_URL= REDIS_URL=` is the embedded
+# setup even when a .env file names real servers (make pytest-embedded relies on it).
+DATABASES = {
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'keel.sqlite3'}"
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg 3's pool; Django requires CONN_MAX_AGE = 0 with it. Each process has its own pool.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -168,16 +175,21 @@ else:
 
 # Celery reads these through worker/celery.py (namespace CELERY_).
 CELERY_BROKER_URL: str = REDIS_URL or "filesystem://"
+# kombu's filesystem transport has no blocking read: a worker lists its folder, and sleeps
+# polling_interval (kombu's default: 1 s) when it is empty, so every reply waited up to a second
+# before its first token. A tenth of a second costs ten directory listings a second.
+EMBEDDED_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+    "data_folder_in": str(VAR_DIR / "broker" / "out"),
+    "data_folder_out": str(VAR_DIR / "broker" / "out"),
+    "processed_folder": str(VAR_DIR / "broker" / "processed"),
+    "control_folder": str(VAR_DIR / "broker" / "control"),
+    "store_processed": False,
+    "polling_interval": 0.1,
+}
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = (
     {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)}
     if REDIS_URL
-    else {
-        "data_folder_in": str(VAR_DIR / "broker" / "out"),
-        "data_folder_out": str(VAR_DIR / "broker" / "out"),
-        "processed_folder": str(VAR_DIR / "broker" / "processed"),
-        "control_folder": str(VAR_DIR / "broker" / "control"),
-        "store_processed": False,
-    }
+    else EMBEDDED_BROKER_TRANSPORT_OPTIONS
 )
 if not REDIS_URL:
     for _folder in ("out", "processed", "control"):

@@ -8,8 +8,10 @@ about jobs; the broker is only a transport (see product/jobs/ and docs/architect
 from __future__ import annotations
 
 import os
+from typing import Any
 
-from celery import Celery
+from celery import Celery, concurrency, signals
+from celery.concurrency.prefork import TaskPool as PreforkPool
 from django.conf import settings
 from kombu import Queue
 
@@ -51,3 +53,23 @@ app.conf.update(
 )
 
 app.autodiscover_tasks(["product.llm", "product.jobs", "product.chat", "product.accounts"])
+
+
+# Warm-up before the first task, in the process that runs tasks: the worker itself for the threads
+# (and solo, gevent) pools, each child for prefork (warming the parent would only be copied into
+# children that fork before it finishes, and would share an SDK client across a fork).
+@signals.worker_init.connect
+def _warm_up_in_the_worker(sender: Any, **kwargs: Any) -> None:
+    if not issubclass(concurrency.get_implementation(sender.pool_cls), PreforkPool):
+        _warm_up()
+
+
+@signals.worker_process_init.connect
+def _warm_up_in_a_child(**kwargs: Any) -> None:
+    _warm_up()
+
+
+def _warm_up() -> None:
+    from product.llm.warmup import warm_up  # needs the app registry, ready only after import
+
+    warm_up()

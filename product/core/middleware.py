@@ -1,4 +1,5 @@
-"""Request ids for every log line, the Content-Security-Policy header, and toasts for htmx fragments."""
+"""Request ids for every log line, the Content-Security-Policy header, toasts for htmx fragments,
+and the product's own 404 page in development."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.contrib.messages import get_messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.template.loader import render_to_string
+from django.urls import Resolver404, get_resolver, resolve
 from whitenoise.middleware import WhiteNoiseMiddleware
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -99,7 +101,77 @@ class ContentSecurityPolicyMiddleware(HybridMiddleware):
 
     @staticmethod
     def _add_header(response: HttpResponseBase) -> HttpResponseBase:
-        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        policy = settings.CONTENT_SECURITY_POLICY
+        if settings.DEBUG and _is_technical_error_page(response):
+            policy = DEBUG_ERROR_PAGE_POLICY
+        response.headers.setdefault("Content-Security-Policy", policy)
+        return response
+
+
+# Django's technical error page (DEBUG only) styles and scripts itself inline; under the strict
+# policy it is an unreadable wall of text. It gets inline styles and scripts, and nothing else does.
+DEBUG_ERROR_PAGE_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+def _is_technical_error_page(response: HttpResponseBase) -> bool:
+    if response.streaming or response.status_code < 400 or not isinstance(response, HttpResponse):
+        return False
+    if not response.get("Content-Type", "").startswith("text/html"):
+        return False
+    return b'<div id="traceback">' in response.content
+
+
+class DebugNotFoundMiddleware(HybridMiddleware):
+    """In development, answer a missing page with the product's 404, as production does.
+
+    With DEBUG on, Django shows its technical 404 instead of templates/404.html: the page a
+    second user gets when opening someone else's conversation looks broken (the CSP blocks its
+    inline styles) and differs from what production shows. 403 and 400 already use the product's
+    templates; the technical 500 page stays (with DEBUG_ERROR_PAGE_POLICY). Unresolvable paths
+    are answered here, before the view layer; a view's Http404 in process_exception. Last in
+    MIDDLEWARE, so that every other middleware (sessions, the CSP, APPEND_SLASH) still applies.
+    """
+
+    def _call(self, request: HttpRequest) -> HttpResponseBase:
+        missing = self._unresolved(request)
+        if missing is not None:
+            return self._not_found(request, missing)
+        response: HttpResponseBase = self.get_response(request)
+        return response
+
+    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+        missing = self._unresolved(request)
+        if missing is not None:
+            # The page reads request.user, which reads the session: database work.
+            return await sync_to_async(self._not_found)(request, missing)
+        response: HttpResponseBase = await self.get_response(request)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if settings.DEBUG and isinstance(exception, Http404):
+            return self._not_found(request, exception)
+        return None
+
+    @staticmethod
+    def _unresolved(request: HttpRequest) -> Resolver404 | None:
+        if not settings.DEBUG:
+            return None
+        try:
+            resolve(request.path_info, getattr(request, "urlconf", None))
+        except Resolver404 as missing:
+            return missing
+        return None
+
+    @staticmethod
+    def _not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+        resolver = get_resolver(getattr(request, "urlconf", None))
+        handler: Callable[[HttpRequest, Exception], HttpResponse]
+        handler = resolver.resolve_error_handler(404)  # type: ignore[assignment]
+        response = handler(request, exception)
         return response
 
 

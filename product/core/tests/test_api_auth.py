@@ -5,18 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from product.accounts.models import User, Workspace
 from product.apikeys.models import ApiKey
 from product.apikeys.tests.factories import bearer, make_key
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> None:
-    cache.clear()
 
 
 def test_it_authenticates_with_a_bearer_key(client: Client, alice: User, acme: Workspace) -> None:
@@ -104,12 +100,20 @@ def test_it_records_last_used_at_most_once_a_minute(
 
 
 def test_it_authenticates_a_read_with_one_query(
-    client: Client, alice: User, acme: Workspace, django_assert_num_queries: object
+    client: Client, alice: User, acme: Workspace
 ) -> None:
     created = make_key(user=alice, workspace=acme)
     client.get("/api/v1/me", **bearer(created))  # sets last_used_at
-    with django_assert_num_queries(1):  # type: ignore[operator]
+    with CaptureQueriesContext(connection) as queries:
         assert client.get("/api/v1/me", **bearer(created)).status_code == 200
+    # The embedded default's cache is a table as well: its rate-limit counting (and the savepoints
+    # it writes in) is not authentication. With Redis there is nothing to leave out.
+    sql = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "keel_cache" not in q["sql"] and "SAVEPOINT" not in q["sql"]
+    ]
+    assert len(sql) == 1, sql
 
 
 def test_it_enforces_scopes(client: Client, alice: User, acme: Workspace) -> None:

@@ -6,16 +6,10 @@ import json
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client, override_settings
 
 from product.accounts.models import User, Workspace
 from product.apikeys.tests.factories import bearer, make_key
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> None:
-    cache.clear()
 
 
 @pytest.fixture

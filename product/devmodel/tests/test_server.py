@@ -124,7 +124,8 @@ def test_it_waits_for_ttft_and_per_token_delay(devmodel: str) -> None:
         if first_content_at is None and chunk.choices and chunk.choices[0].delta.content:
             first_content_at = time.monotonic() - started
     total = time.monotonic() - started
-    assert first_content_at is not None and 0.2 <= first_content_at < 0.4
+    # Lower bounds only: the server sleeps at least this long; how much longer depends on the load.
+    assert first_content_at is not None and first_content_at >= 0.2
     assert total >= 0.2 + 4 * 0.05
 
 

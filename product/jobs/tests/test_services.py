@@ -168,7 +168,10 @@ def test_it_stops_a_running_job_when_cancelled(make_job: MakeJob, alice: User) -
     runner = threading.Thread(target=services.run_job, args=(job.pk,))
     started = time.monotonic()
     runner.start()
+    deadline = started + 5
     while Job.objects.get(pk=job.pk).status != Job.Status.RUNNING:
+        assert runner.is_alive(), "the runner stopped before the job was running"
+        assert time.monotonic() < deadline, "the job did not start running within 5 s"
         time.sleep(0.01)
     services.cancel_job(job=Job.objects.get(pk=job.pk), user=alice)
     runner.join(timeout=5)
