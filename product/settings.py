@@ -83,8 +83,8 @@ INSTALLED_APPS = [
 # Feature apps: each one mounted at /<label>/ with its API router and a sidebar link
 # (product/core/features.py). `manage.py startfeature NAME` adds its line here.
 FEATURE_APPS = [
-    "product.ask",
     "product.chat",
+    "product.ask",
 ]
 INSTALLED_APPS += FEATURE_APPS
 
