@@ -1,4 +1,5 @@
-"""Template context every page needs: the current workspace, the switcher, the dev-model banner."""
+"""Template context every page needs: the product name, the current workspace, the switcher, the
+dev-model banner."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ def keel(request: HttpRequest) -> dict[str, Any]:
     # The theme is read server-side from a cookie (set by app.js) so a dark page never flashes light.
     theme = request.COOKIES.get(THEME_COOKIE, "system")
     context: dict[str, Any] = {
+        "product_name": settings.PRODUCT_NAME,
         "uses_devmodel": settings.LLM_USES_DEVMODEL,
         "theme": theme if theme in THEMES else "system",
     }
