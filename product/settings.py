@@ -194,8 +194,8 @@ if TESTING:
     # A deliberately fast hasher: the suite creates hundreds of users; production keeps PBKDF2.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "core:dashboard"
-ACCOUNT_LOGOUT_REDIRECT_URL = "core:landing"
+LOGIN_REDIRECT_URL = "core:dashboard-page"
+ACCOUNT_LOGOUT_REDIRECT_URL = "core:landing-page"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]

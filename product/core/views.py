@@ -17,7 +17,7 @@ from product.llm.quotas import budget_status
 @require_GET
 def landing(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect("core:dashboard")
+        return redirect("core:dashboard-page")
     return render(request, "core/landing.html")
 
 

@@ -135,7 +135,7 @@ def test_it_keeps_the_invitation_through_signup_and_verification(
     assert response.status_code == 302
     assert EmailAddress.objects.get(user=dave).verified
     assert Membership.objects.get(user=dave, workspace=acme).role == "member"
-    dashboard = client.get(reverse("core:dashboard"))
+    dashboard = client.get(reverse("core:dashboard-page"))
     assert b"Acme" in dashboard.content
 
 

@@ -43,7 +43,7 @@ SKIPPED_NAMESPACES = {
 
 # Pages that redirect a signed-in user, and why that is right.
 REDIRECTS = {
-    "core:landing": "the landing page sends signed-in people to their dashboard",
+    "core:landing-page": "the landing page sends signed-in people to their dashboard",
     "account_login": "allauth: already signed in",
     "account_signup": "allauth: already signed in",
     "account_set_password": "allauth: the user has a password; this page is for those without",
@@ -219,7 +219,7 @@ def test_it_serves_every_page_with_one_h1(alice_client: Client, acme_ids: list[u
             unresolved.append(route.name)
     problems = [p for p in problems if p]
     assert not problems, "\n".join(problems)
-    assert {"core:dashboard", "accounts:workspace-detail", "account_email"} <= set(checked)
+    assert {"core:dashboard-page", "accounts:workspace-detail", "account_email"} <= set(checked)
     if unresolved:
         warnings.warn(
             "No fixture object resolves these pages (add a factory with a `workspace` field): "

@@ -25,7 +25,7 @@ renamed = override_settings(PRODUCT_NAME="Lighthouse")
 
 @renamed
 def test_it_names_the_product_on_the_landing_page(client: Client) -> None:
-    html = client.get(reverse("core:landing")).content.decode()
+    html = client.get(reverse("core:landing-page")).content.decode()
     assert "<title>Ship your AI product · Lighthouse</title>" in html
     assert "Lighthouse</a>" in html  # the brand in the header
     assert "Keel" not in html
@@ -33,7 +33,7 @@ def test_it_names_the_product_on_the_landing_page(client: Client) -> None:
 
 @renamed
 def test_it_names_the_product_inside_the_app(alice_client: Client) -> None:
-    html = alice_client.get(reverse("core:dashboard")).content.decode()
+    html = alice_client.get(reverse("core:dashboard-page")).content.decode()
     assert "· Lighthouse</title>" in html
     assert "Keel" not in html
 
