@@ -19,7 +19,7 @@ def _fresh_rate_limits() -> None:
 
 
 @pytest.fixture
-def auth(alice: User, acme: Workspace) -> dict[str, str]:
+def auth(alice: User, acme: Workspace) -> dict[str, Any]:
     return bearer(make_key(user=alice, workspace=acme, name="Deploy"))
 
 
@@ -32,14 +32,14 @@ def envelope(response: Any) -> dict[str, Any]:
     return dict(body["error"])
 
 
-def test_it_answers_unknown_paths_with_a_404_envelope(client: Client, auth: dict[str, str]) -> None:
+def test_it_answers_unknown_paths_with_a_404_envelope(client: Client, auth: dict[str, Any]) -> None:
     response = client.get("/api/v1/no/such/thing", **auth)
     assert response.status_code == 404
     assert envelope(response)["code"] == "not_found"
 
 
 def test_it_answers_a_wrong_method_with_a_405_envelope(
-    client: Client, auth: dict[str, str]
+    client: Client, auth: dict[str, Any]
 ) -> None:
     response = client.delete("/api/v1/keys", **auth)
     assert response.status_code == 405
@@ -50,7 +50,7 @@ def test_it_answers_a_wrong_method_with_a_405_envelope(
 
 
 def test_it_lists_each_invalid_field(
-    client: Client, alice: User, acme: Workspace, auth: dict[str, str]
+    client: Client, alice: User, acme: Workspace, auth: dict[str, Any]
 ) -> None:
     key_id = make_key(user=alice, workspace=acme).key.id
     response = client.patch(
@@ -70,7 +70,7 @@ def test_it_lists_each_invalid_field(
 
 @pytest.mark.parametrize("body", ["{not json", '{"name": "x"', "\xff\xfe", '{"name": "\\ud800"}'])
 def test_it_answers_malformed_json_with_422(
-    client: Client, alice: User, acme: Workspace, auth: dict[str, str], body: str
+    client: Client, alice: User, acme: Workspace, auth: dict[str, Any], body: str
 ) -> None:
     key_id = make_key(user=alice, workspace=acme).key.id
     response = client.patch(
@@ -81,7 +81,7 @@ def test_it_answers_malformed_json_with_422(
 
 
 def test_it_answers_a_json_array_body_with_422(
-    client: Client, alice: User, acme: Workspace, auth: dict[str, str]
+    client: Client, alice: User, acme: Workspace, auth: dict[str, Any]
 ) -> None:
     key_id = make_key(user=alice, workspace=acme).key.id
     response = client.patch(
@@ -93,7 +93,7 @@ def test_it_answers_a_json_array_body_with_422(
 
 @override_settings(API_MAX_BODY_BYTES=1000, DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
 def test_it_answers_an_oversized_body_with_413(
-    client: Client, alice: User, acme: Workspace, auth: dict[str, str]
+    client: Client, alice: User, acme: Workspace, auth: dict[str, Any]
 ) -> None:
     key = make_key(user=alice, workspace=acme).key
     big = json.dumps({"name": "x" * 5000})
@@ -108,7 +108,7 @@ def test_it_answers_an_oversized_body_with_413(
 
 @override_settings(API_MAX_BODY_BYTES=10_000_000, DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
 def test_it_turns_djangos_request_data_too_big_into_413(
-    client: Client, alice: User, acme: Workspace, auth: dict[str, str]
+    client: Client, alice: User, acme: Workspace, auth: dict[str, Any]
 ) -> None:
     key_id = make_key(user=alice, workspace=acme).key.id
     big = json.dumps({"name": "x" * 5000})
@@ -120,7 +120,7 @@ def test_it_turns_djangos_request_data_too_big_into_413(
 
 
 def test_it_answers_a_true_bug_with_a_logged_500_envelope(
-    client: Client, auth: dict[str, str], monkeypatch: pytest.MonkeyPatch, caplog: Any
+    client: Client, auth: dict[str, Any], monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:
     def explode(**kwargs: Any) -> None:
         raise RuntimeError("boom: secret internals")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -19,7 +20,7 @@ def _fresh_rate_limits() -> None:
     cache.clear()
 
 
-def _walk(client: Client, url: str, auth: dict[str, str]) -> list[list[str]]:
+def _walk(client: Client, url: str, auth: dict[str, Any]) -> list[list[str]]:
     pages = []
     while url:
         response = client.get(url, **auth)

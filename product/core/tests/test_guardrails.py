@@ -152,7 +152,7 @@ def acme_ids(alice: User, bob: User, acme: Workspace) -> list[uuid.UUID]:
             continue
         field_names = {f.name for f in model._meta.get_fields()}
         if "workspace" in field_names:
-            ids.extend(model.objects.filter(workspace=acme).values_list("pk", flat=True))
+            ids.extend(model._default_manager.filter(workspace=acme).values_list("pk", flat=True))
     assert Membership.objects.filter(workspace=acme).count() == 2
     return ids
 

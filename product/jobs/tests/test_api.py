@@ -19,23 +19,23 @@ ASK = {"kind": "ask.once", "input": {"text": "[[reply: A short summary.]]", "tas
 
 
 @pytest.fixture
-def alice_api(alice: User, acme: Workspace) -> dict[str, str]:
+def alice_api(alice: User, acme: Workspace) -> dict[str, Any]:
     return bearer(make_key(user=alice, workspace=acme))
 
 
 @pytest.fixture
-def charlie_api(charlie: User) -> dict[str, str]:
+def charlie_api(charlie: User) -> dict[str, Any]:
     return bearer(make_key(user=charlie, workspace=Workspace.objects.get(name="Charlie's corner")))
 
 
-def post(client: Client, path: str, body: Any, headers: dict[str, str], **extra: str) -> Any:
+def post(client: Client, path: str, body: Any, headers: dict[str, Any], **extra: Any) -> Any:
     return client.post(
         path, data=json.dumps(body), content_type="application/json", **headers, **extra
     )
 
 
 @pytest.mark.django_db
-def test_it_accepts_a_job_with_202_and_runs_it(client: Client, alice_api: dict[str, str]) -> None:
+def test_it_accepts_a_job_with_202_and_runs_it(client: Client, alice_api: dict[str, Any]) -> None:
     response = post(client, "/api/v1/jobs", ASK, alice_api)
     assert response.status_code == 202, response.content
     body = response.json()
@@ -55,7 +55,7 @@ def test_it_accepts_a_job_with_202_and_runs_it(client: Client, alice_api: dict[s
 
 @pytest.mark.django_db
 def test_it_replays_the_first_response_for_the_same_idempotency_key(
-    client: Client, alice_api: dict[str, str]
+    client: Client, alice_api: dict[str, Any]
 ) -> None:
     first = post(client, "/api/v1/jobs", ASK, alice_api, HTTP_IDEMPOTENCY_KEY="k-1")
     again = post(client, "/api/v1/jobs", ASK, alice_api, HTTP_IDEMPOTENCY_KEY="k-1")
@@ -66,7 +66,7 @@ def test_it_replays_the_first_response_for_the_same_idempotency_key(
 
 @pytest.mark.django_db
 def test_it_refuses_a_reused_idempotency_key_with_another_body(
-    client: Client, alice_api: dict[str, str]
+    client: Client, alice_api: dict[str, Any]
 ) -> None:
     post(client, "/api/v1/jobs", ASK, alice_api, HTTP_IDEMPOTENCY_KEY="k-2")
     other = {**ASK, "input": {"text": "something else", "task": "summarise"}}
@@ -78,7 +78,7 @@ def test_it_refuses_a_reused_idempotency_key_with_another_body(
 
 @pytest.mark.django_db
 def test_it_answers_429_with_retry_after_over_budget_and_queues_nothing(
-    client: Client, alice_api: dict[str, str], acme: Workspace
+    client: Client, alice_api: dict[str, Any], acme: Workspace
 ) -> None:
     WorkspaceBudget.objects.create(workspace=acme, monthly_budget_usd=0)
     response = post(client, "/api/v1/jobs", ASK, alice_api, HTTP_IDEMPOTENCY_KEY="k-3")
@@ -96,7 +96,7 @@ def test_it_answers_429_with_retry_after_over_budget_and_queues_nothing(
 
 @pytest.mark.django_db
 def test_it_answers_429_when_the_user_sends_too_many_requests(
-    client: Client, alice_api: dict[str, str], settings: Any
+    client: Client, alice_api: dict[str, Any], settings: Any
 ) -> None:
     settings.LLM_USER_REQUESTS_PER_MINUTE = 1
     assert post(client, "/api/v1/jobs", ASK, alice_api).status_code == 202
@@ -107,7 +107,7 @@ def test_it_answers_429_when_the_user_sends_too_many_requests(
 
 
 @pytest.mark.django_db
-def test_it_validates_the_input(client: Client, alice_api: dict[str, str]) -> None:
+def test_it_validates_the_input(client: Client, alice_api: dict[str, Any]) -> None:
     custom = {"kind": "ask.once", "input": {"text": "x", "task": "custom"}}
     assert post(client, "/api/v1/jobs", custom, alice_api).status_code == 422
     unknown = {"kind": "chat.reply", "input": {"text": "x"}}
@@ -117,7 +117,7 @@ def test_it_validates_the_input(client: Client, alice_api: dict[str, str]) -> No
 
 @pytest.mark.django_db
 def test_it_lists_the_workspace_jobs(
-    client: Client, alice_api: dict[str, str], charlie_api: dict[str, str]
+    client: Client, alice_api: dict[str, Any], charlie_api: dict[str, Any]
 ) -> None:
     for _ in range(3):
         post(client, "/api/v1/jobs", ASK, alice_api)
@@ -128,7 +128,7 @@ def test_it_lists_the_workspace_jobs(
 
 
 @pytest.mark.django_db
-def test_it_cancels_a_queued_job(client: Client, alice_api: dict[str, str]) -> None:
+def test_it_cancels_a_queued_job(client: Client, alice_api: dict[str, Any]) -> None:
     job_id = post(client, "/api/v1/jobs", ASK, alice_api).json()["id"]
     response = post(client, f"/api/v1/jobs/{job_id}/cancel", {}, alice_api)
     assert response.status_code == 200
@@ -137,7 +137,7 @@ def test_it_cancels_a_queued_job(client: Client, alice_api: dict[str, str]) -> N
 
 
 @pytest.mark.django_db
-def test_it_retries_a_failed_job(client: Client, alice_api: dict[str, str]) -> None:
+def test_it_retries_a_failed_job(client: Client, alice_api: dict[str, Any]) -> None:
     flaky = {
         "kind": "ask.once",
         "input": {"text": "[[fail_times: 1 status=400 key=api-retry]]", "task": "summarise"},
@@ -158,7 +158,7 @@ def test_it_retries_a_failed_job(client: Client, alice_api: dict[str, str]) -> N
 
 @pytest.mark.django_db
 def test_it_hides_other_workspaces_jobs_on_every_route(
-    client: Client, alice_api: dict[str, str], charlie_api: dict[str, str]
+    client: Client, alice_api: dict[str, Any], charlie_api: dict[str, Any]
 ) -> None:
     job_id = post(client, "/api/v1/jobs", ASK, alice_api).json()["id"]
     assert client.get(f"/api/v1/jobs/{job_id}", **charlie_api).status_code == 404
