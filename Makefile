@@ -42,8 +42,8 @@ lint: .venv/.synced ## ruff check + format check + import layers (import-linter,
 	$(RUN) lint-imports --no-cache
 
 .PHONY: typecheck
-typecheck: .venv/.synced ## mypy, strict on product code.
-	DEBUG=true $(RUN) mypy product worker
+typecheck: .venv/.synced ## mypy: strict on product code, type-checked (not fully annotated) tests.
+	DEBUG=true $(RUN) mypy product worker e2e conftest.py
 
 .PHONY: check-services
 check-services:

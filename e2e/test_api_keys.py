@@ -64,9 +64,11 @@ def test_it_creates_uses_and_revokes_a_key(
     sys.path.insert(0, str(ROOT / "clients" / "python"))
     from keel_client import AuthenticatedClient
     from keel_client.api.api_keys import list_api_keys
+    from keel_client.models import PagedApiKeyOut
 
     with AuthenticatedClient(base_url=stack.url, token=full_key) as client:
         page = list_api_keys.sync(client=client)
+    assert isinstance(page, PagedApiKeyOut), page  # not an ErrorOut
     assert [key.name for key in page.items] == ["Deploy bot"]
 
     # The key is listed with its prefix and last use, and never in full again.

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Dialog, Locator, Page, expect
 
 from e2e.conftest import Stack
 
@@ -66,11 +66,11 @@ def click_and_wait(page: Page, selector: str, path: str) -> None:
         page.locator(selector).click()
 
 
-def last_reply(page: Page) -> object:
+def last_reply(page: Page) -> Locator:
     return page.locator("article.message-assistant").last
 
 
-def finished_text(page: Page) -> object:
+def finished_text(page: Page) -> Locator:
     return page.locator("article.message-assistant [data-message-text]").last
 
 
@@ -157,7 +157,12 @@ def test_it_renders_a_hostile_reply_inert(chat: Page) -> None:
     requests: list[str] = []
     chat.on("request", lambda request: requests.append(request.url))
     dialogs: list[str] = []
-    chat.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    chat.on("dialog", dismiss)
     send(chat, "[[hostile]]")
     expect(finished_text(chat)).to_contain_text("formatted", timeout=TIMEOUT)
     chat.reload()

@@ -74,6 +74,24 @@ def _content_length(request: HttpRequest) -> int:
 
 
 class KeelAPI(NinjaAPI):
+    # `{product}` in the title and description becomes settings.PRODUCT_NAME when the schema or the
+    # docs page is built (both read these attributes), so renaming the product renames the API.
+    @property
+    def title(self) -> str:
+        return self._title.replace("{product}", settings.PRODUCT_NAME)
+
+    @title.setter
+    def title(self, value: str) -> None:
+        self._title = value
+
+    @property
+    def description(self) -> str:
+        return self._description.replace("{product}", settings.PRODUCT_NAME)
+
+    @description.setter
+    def description(self, value: str) -> None:
+        self._description = value
+
     def envelope(
         self, request: HttpRequest, status: int, code: str, message: str, details: Any = None
     ) -> HttpResponse:
@@ -199,11 +217,11 @@ class KeelAPI(NinjaAPI):
 
 
 api = KeelAPI(
-    title="Keel API",
+    title="{product} API",
     version="1.0.0",
     urls_namespace="api-v1",
     description=(
-        f"Keel's public API. Authenticate with `Authorization: Bearer {settings.API_KEY_PREFIX}…` "
+        f"{{product}}'s public API. Authenticate with `Authorization: Bearer {settings.API_KEY_PREFIX}…` "
         "(create keys under API keys in the app), or from the browser with the session and its "
         "CSRF token. "
         'Every error is `{"error": {"code", "message", "details"}}`; lists are cursor '

@@ -57,6 +57,10 @@ if not ALLOWED_HOSTS:
     )
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL: str = env.str("SITE_URL", default="http://localhost:8000")
+# The product's name wherever a person reads it: page titles and the header brand, e-mails (their
+# subject prefix and the sender's display name), the TOTP issuer and the API docs. A fork renames
+# the product here and nowhere else (the `keel_live_` API key prefix is a format, not a name).
+PRODUCT_NAME: str = env.str("PRODUCT_NAME", default="Keel")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -212,8 +216,8 @@ if TESTING:
     # A deliberately fast hasher: the suite creates hundreds of users; production keeps PBKDF2.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "core:dashboard"
-ACCOUNT_LOGOUT_REDIRECT_URL = "core:landing"
+LOGIN_REDIRECT_URL = "core:dashboard-page"
+ACCOUNT_LOGOUT_REDIRECT_URL = "core:landing-page"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -225,9 +229,8 @@ ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_RATE_LIMITS = {"login_failed": env.str("LOGIN_FAILED_RATE", default="5/m/ip,5/5m/key")}
 ACCOUNT_ADAPTER = "product.accounts.adapter.AccountAdapter"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Keel] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-MFA_TOTP_ISSUER = "Keel"
+MFA_TOTP_ISSUER = PRODUCT_NAME
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_URL: str = env.str("EMAIL_URL", default="")
@@ -242,7 +245,9 @@ else:
 # In dev and e2e, mails are also written under var/outbox so a person or a browser test can read
 # the verification link (the console backend only prints them).
 EMAIL_OUTBOX_DIR: str = env.str("EMAIL_OUTBOX_DIR", default=str(VAR_DIR / "outbox"))
-DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="Keel <noreply@keel.localhost>")
+DEFAULT_FROM_EMAIL: str = env.str(
+    "DEFAULT_FROM_EMAIL", default=f"{PRODUCT_NAME} <noreply@keel.localhost>"
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation, static files -----------------------------------------------------

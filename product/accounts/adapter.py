@@ -1,10 +1,12 @@
-"""allauth hooks: a personal workspace at sign-up; back to a pending invitation after log-in."""
+"""allauth hooks: a personal workspace at sign-up; back to a pending invitation after log-in;
+every mail's subject prefixed with the product's name."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -28,3 +30,8 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
             return reverse("accounts:invitation-accept", args=[token])
         url: str = super().get_login_redirect_url(request)
         return url
+
+    def format_email_subject(self, subject: str) -> str:
+        # Read per mail rather than frozen into ACCOUNT_EMAIL_SUBJECT_PREFIX at start, so allauth's
+        # mails and ours (invitations) follow PRODUCT_NAME the same way, overrides included.
+        return f"[{settings.PRODUCT_NAME}] {subject}"

@@ -42,10 +42,6 @@ def get_workspace_for_user(user: User, workspace_id: uuid.UUID | str) -> Workspa
     return get_membership(user=user, workspace_id=workspace_id).workspace
 
 
-def is_member(*, user: User, workspace: Workspace) -> bool:
-    return Membership.objects.filter(user=user, workspace=workspace).exists()
-
-
 def get_current_membership(request: HttpRequest) -> Membership | None:
     """The workspace the signed-in user is working in (kept in the session; falls back to the first)."""
     user = request.user

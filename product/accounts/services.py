@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from django.conf import settings
 from django.core import signing
 from django.core.mail import send_mail
@@ -241,11 +242,13 @@ def send_invitation_email(*, invitation: Invitation) -> None:
         "invitation": invitation,
         "inviter": invitation.invited_by,
         "url": invitation_url(invitation),
+        # Mails render without a request, so the context processor does not run for them.
+        "product_name": settings.PRODUCT_NAME,
     }
     subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
     body = render_to_string("accounts/email/invitation_message.txt", context)
     send_mail(
-        settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject,
+        get_account_adapter().format_email_subject(subject),
         body,
         None,
         [invitation.email],

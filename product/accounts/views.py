@@ -48,7 +48,7 @@ def workspace_switch(request: AuthenticatedHttpRequest) -> HttpResponse:
     messages.success(request, f"Switched to {workspace.name}.")
     next_url = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = "core:dashboard"
+        next_url = "core:dashboard-page"
     return redirect(next_url)
 
 
@@ -281,7 +281,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             accepted = services.accept_invitation(invitation=invitation, user=request.user)
         except KeelError as exc:
             show_error(request, exc)
-            return redirect("core:dashboard")
+            return redirect("core:dashboard-page")
         request.session.pop(PENDING_INVITATION_SESSION_KEY, None)
         request.session[CURRENT_WORKSPACE_SESSION_KEY] = str(accepted.workspace_id)
         messages.success(request, f"Welcome to {accepted.workspace.name}.")

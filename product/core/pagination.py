@@ -30,7 +30,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from ninja import Field, Schema
-from ninja.pagination import AsyncPaginationBase, paginate
+from ninja.pagination import PaginationBase, paginate
 
 from product.core.errors import InvalidInput
 
@@ -104,21 +104,6 @@ def page_after(
     return found, None
 
 
-async def apage_after(
-    queryset: QuerySet[Any],
-    *,
-    cursor: str | None,
-    limit: int,
-    order_by: str = "created_at",
-    descending: bool = True,
-) -> tuple[list[Any], str | None]:
-    rows = _keyset(queryset, cursor, order_by, descending)[: limit + 1]
-    found = [row async for row in rows]
-    if len(found) > limit:
-        return found[:limit], encode_cursor(found[limit - 1], order_by)
-    return found, None
-
-
 def next_url(request: HttpRequest, cursor: str | None) -> str | None:
     if cursor is None:
         return None
@@ -139,8 +124,11 @@ class CursorParams(Schema):
     )
 
 
-class CursorPagination(AsyncPaginationBase):
-    """ninja's pagination protocol with Keel's keyset cursor (see the module docstring)."""
+class CursorPagination(PaginationBase):
+    """ninja's pagination protocol with Keel's keyset cursor (see the module docstring).
+
+    Sync only, as every paginated route is: ninja refuses an async one at start with a ConfigError.
+    """
 
     Input = CursorParams  # type: ignore[assignment]
 
@@ -178,22 +166,6 @@ class CursorPagination(AsyncPaginationBase):
         **params: Any,
     ) -> dict[str, Any]:
         items, cursor = page_after(
-            queryset,
-            cursor=pagination.cursor,
-            limit=pagination.limit,
-            order_by=self.order_by,
-            descending=self.descending,
-        )
-        return self._answer(request, items, cursor)
-
-    async def apaginate_queryset(
-        self,
-        queryset: QuerySet[Any],
-        pagination: CursorParams,
-        request: HttpRequest,
-        **params: Any,
-    ) -> dict[str, Any]:
-        items, cursor = await apage_after(
             queryset,
             cursor=pagination.cursor,
             limit=pagination.limit,

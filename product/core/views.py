@@ -15,7 +15,7 @@ from product.core.health import run_checks
 @require_GET
 def landing(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect("core:dashboard")
+        return redirect("core:dashboard-page")
     return render(request, "core/landing.html")
 
 

@@ -24,10 +24,6 @@ class ModelInfo:
     cached_input_per_m: Decimal | None
     output_per_m: Decimal | None
 
-    @property
-    def priced(self) -> bool:
-        return self.input_per_m is not None and self.output_per_m is not None
-
 
 def _price(value: object) -> Decimal | None:
     return None if value is None or value == "" else Decimal(str(value))

@@ -19,7 +19,7 @@ def test_it_polls_the_embedded_broker_ten_times_a_second() -> None:
     with Connection(
         "filesystem://", transport_options=settings.EMBEDDED_BROKER_TRANSPORT_OPTIONS
     ) as connection:
-        assert connection.transport.polling_interval <= 0.1
+        assert connection.transport.polling_interval <= 0.1  # type: ignore[attr-defined]
     if not settings.REDIS_URL:
         assert app.conf.broker_transport_options is settings.EMBEDDED_BROKER_TRANSPORT_OPTIONS
 
@@ -28,8 +28,10 @@ def test_it_warms_up_on_the_worker_signals() -> None:
     # Called directly below: sending the real signals would also run Celery's Django fixup, which
     # closes the database connections (and with them the in-memory SQLite test database).
     worker = Worker(pool_cls="threads")
-    assert worker_celery._warm_up_in_the_worker in signals.worker_init._live_receivers(worker)
-    assert worker_celery._warm_up_in_a_child in signals.worker_process_init._live_receivers(worker)
+    live = signals.worker_init._live_receivers(worker)  # type: ignore[attr-defined]
+    assert worker_celery._warm_up_in_the_worker in live
+    in_child = signals.worker_process_init._live_receivers(worker)  # type: ignore[attr-defined]
+    assert worker_celery._warm_up_in_a_child in in_child
 
 
 @dataclass(frozen=True)  # a signal's sender must be hashable

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import factory
 
@@ -25,7 +26,7 @@ def make_key(
     )
 
 
-def bearer(created: CreatedKey) -> dict[str, str]:
+def bearer(created: CreatedKey) -> dict[str, Any]:
     return {"HTTP_AUTHORIZATION": f"Bearer {created.full_key}"}
 
 

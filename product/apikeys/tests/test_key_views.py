@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.test import Client
 from django.urls import reverse
@@ -12,7 +13,7 @@ from product.apikeys.models import ApiKey
 from product.apikeys.tests.factories import bearer, make_key
 
 
-def _create(client: Client, **data: object) -> object:
+def _create(client: Client, **data: object) -> Any:
     payload = {"name": "CI deploy", "scopes": ["read", "write"], **data}
     return client.post(reverse("apikeys:key-create"), payload)
 
@@ -32,7 +33,9 @@ def test_it_shows_the_full_key_once(alice_client: Client, acme: Workspace) -> No
 
 def test_it_stores_only_a_hash(alice_client: Client, acme: Workspace) -> None:
     full_key = _create(alice_client).context["created"].full_key
-    prefix, secret = parse_api_key(full_key)
+    parsed = parse_api_key(full_key)
+    assert parsed is not None
+    prefix, secret = parsed
     key = ApiKey.objects.get(workspace=acme)
     assert key.prefix == prefix
     assert key.secret_hash == hash_secret(secret)

@@ -21,16 +21,16 @@ ASK = {"text": "[[reply: A short summary.]]", "task": "summarise"}
 
 
 @pytest.fixture
-def alice_api(alice: User, acme: Workspace) -> dict[str, str]:
+def alice_api(alice: User, acme: Workspace) -> dict[str, Any]:
     return bearer(make_key(user=alice, workspace=acme))
 
 
 @pytest.fixture
-def charlie_api(charlie: User) -> dict[str, str]:
+def charlie_api(charlie: User) -> dict[str, Any]:
     return bearer(make_key(user=charlie, workspace=Workspace.objects.get(name="Charlie's corner")))
 
 
-def post(client: Client, path: str, body: Any, headers: dict[str, str], **extra: str) -> Any:
+def post(client: Client, path: str, body: Any, headers: dict[str, Any], **extra: Any) -> Any:
     return client.post(
         path, data=json.dumps(body), content_type="application/json", **headers, **extra
     )
@@ -38,7 +38,7 @@ def post(client: Client, path: str, body: Any, headers: dict[str, str], **extra:
 
 @pytest.mark.django_db
 def test_it_accepts_a_question_with_202_and_answers_it(
-    client: Client, alice_api: dict[str, str]
+    client: Client, alice_api: dict[str, Any]
 ) -> None:
     response = post(client, "/api/v1/questions", ASK, alice_api)
     assert response.status_code == 202, response.content
@@ -61,7 +61,8 @@ def test_it_accepts_a_question_with_202_and_answers_it(
         call.output_tokens,
     )
     assert usage["output_tokens"] > 0
-    assert Decimal(str(usage["cost_usd"])) == call.cost_usd > 0
+    assert call.cost_usd is not None and call.cost_usd > 0
+    assert Decimal(str(usage["cost_usd"])) == call.cost_usd
     reservation = BudgetReservation.objects.get()
     assert (reservation.status, reservation.actual_usd) == ("settled", call.cost_usd)
     # The jobs API sees the same job, with the same usage.
@@ -71,7 +72,7 @@ def test_it_accepts_a_question_with_202_and_answers_it(
 
 @pytest.mark.django_db
 def test_it_replays_the_first_response_for_the_same_idempotency_key(
-    client: Client, alice_api: dict[str, str]
+    client: Client, alice_api: dict[str, Any]
 ) -> None:
     first = post(client, "/api/v1/questions", ASK, alice_api, HTTP_IDEMPOTENCY_KEY="k-1")
     again = post(client, "/api/v1/questions", ASK, alice_api, HTTP_IDEMPOTENCY_KEY="k-1")
@@ -82,7 +83,7 @@ def test_it_replays_the_first_response_for_the_same_idempotency_key(
 
 @pytest.mark.django_db
 def test_it_refuses_a_reused_idempotency_key_with_another_body(
-    client: Client, alice_api: dict[str, str]
+    client: Client, alice_api: dict[str, Any]
 ) -> None:
     post(client, "/api/v1/questions", ASK, alice_api, HTTP_IDEMPOTENCY_KEY="k-2")
     other = {"text": "something else", "task": "summarise"}
@@ -94,7 +95,7 @@ def test_it_refuses_a_reused_idempotency_key_with_another_body(
 
 @pytest.mark.django_db
 def test_it_answers_429_with_retry_after_over_budget_and_queues_nothing(
-    client: Client, alice_api: dict[str, str], acme: Workspace
+    client: Client, alice_api: dict[str, Any], acme: Workspace
 ) -> None:
     WorkspaceBudget.objects.create(workspace=acme, monthly_budget_usd=0)
     response = post(client, "/api/v1/questions", ASK, alice_api, HTTP_IDEMPOTENCY_KEY="k-3")
@@ -112,7 +113,7 @@ def test_it_answers_429_with_retry_after_over_budget_and_queues_nothing(
 
 @pytest.mark.django_db
 def test_it_answers_429_when_the_user_sends_too_many_requests(
-    client: Client, alice_api: dict[str, str], settings: Any
+    client: Client, alice_api: dict[str, Any], settings: Any
 ) -> None:
     settings.LLM_USER_REQUESTS_PER_MINUTE = 1
     assert post(client, "/api/v1/questions", ASK, alice_api).status_code == 202
@@ -123,7 +124,7 @@ def test_it_answers_429_when_the_user_sends_too_many_requests(
 
 
 @pytest.mark.django_db
-def test_it_validates_the_input(client: Client, alice_api: dict[str, str]) -> None:
+def test_it_validates_the_input(client: Client, alice_api: dict[str, Any]) -> None:
     custom = {"text": "x", "task": "custom"}
     response = post(client, "/api/v1/questions", custom, alice_api)
     assert response.status_code == 422
@@ -136,7 +137,7 @@ def test_it_validates_the_input(client: Client, alice_api: dict[str, str]) -> No
 
 @pytest.mark.django_db
 def test_it_refuses_a_text_over_the_limit_and_says_the_limit(
-    client: Client, alice_api: dict[str, str]
+    client: Client, alice_api: dict[str, Any]
 ) -> None:
     response = post(client, "/api/v1/questions", {"text": "x" * 100_000}, alice_api)
     assert response.status_code == 422
@@ -149,7 +150,7 @@ def test_it_refuses_a_text_over_the_limit_and_says_the_limit(
 
 @pytest.mark.django_db
 def test_it_lists_the_workspace_questions(
-    client: Client, alice_api: dict[str, str], charlie_api: dict[str, str]
+    client: Client, alice_api: dict[str, Any], charlie_api: dict[str, Any]
 ) -> None:
     for _ in range(3):
         post(client, "/api/v1/questions", ASK, alice_api)
@@ -162,7 +163,7 @@ def test_it_lists_the_workspace_questions(
 
 @pytest.mark.django_db
 def test_it_hides_other_workspaces_questions(
-    client: Client, alice_api: dict[str, str], charlie_api: dict[str, str]
+    client: Client, alice_api: dict[str, Any], charlie_api: dict[str, Any]
 ) -> None:
     question_id = post(client, "/api/v1/questions", ASK, alice_api).json()["id"]
     assert client.get(f"/api/v1/questions/{question_id}", **charlie_api).status_code == 404

@@ -16,15 +16,15 @@ pytestmark = pytest.mark.usefixtures("devmodel_llm")
 
 
 @pytest.fixture
-def auth(alice: User, acme: Workspace) -> dict[str, str]:
+def auth(alice: User, acme: Workspace) -> dict[str, Any]:
     return bearer(make_key(user=alice, workspace=acme))
 
 
-def post(client: Client, url: str, body: dict[str, Any], **headers: str) -> Any:
+def post(client: Client, url: str, body: dict[str, Any], **headers: Any) -> Any:
     return client.post(url, body, content_type="application/json", **headers)
 
 
-def test_it_creates_lists_reads_renames_and_deletes(client: Client, auth: dict[str, str]) -> None:
+def test_it_creates_lists_reads_renames_and_deletes(client: Client, auth: dict[str, Any]) -> None:
     created = post(client, "/api/v1/conversations", {"title": "API chat"}, **auth)
     assert created.status_code == 201
     conversation_id = created.json()["id"]
@@ -45,7 +45,7 @@ def test_it_creates_lists_reads_renames_and_deletes(client: Client, auth: dict[s
 
 
 def test_it_sends_a_message_and_streams_the_reply(
-    client: Client, auth: dict[str, str], conversation: Conversation
+    client: Client, auth: dict[str, Any], conversation: Conversation
 ) -> None:
     sent = post(
         client,
@@ -71,7 +71,7 @@ def test_it_sends_a_message_and_streams_the_reply(
 
 
 def test_it_honours_the_idempotency_key(
-    client: Client, auth: dict[str, str], conversation: Conversation
+    client: Client, auth: dict[str, Any], conversation: Conversation
 ) -> None:
     url = f"/api/v1/conversations/{conversation.pk}/messages"
     first = post(client, url, {"text": "once"}, HTTP_IDEMPOTENCY_KEY="k1", **auth)
@@ -84,7 +84,7 @@ def test_it_honours_the_idempotency_key(
 
 
 def test_it_answers_409_while_a_reply_runs(
-    client: Client, auth: dict[str, str], conversation: Conversation
+    client: Client, auth: dict[str, Any], conversation: Conversation
 ) -> None:
     url = f"/api/v1/conversations/{conversation.pk}/messages"
     post(client, url, {"text": "one"}, **auth)
@@ -94,7 +94,7 @@ def test_it_answers_409_while_a_reply_runs(
 
 
 def test_it_answers_429_over_quota(
-    client: Client, auth: dict[str, str], conversation: Conversation, settings: object
+    client: Client, auth: dict[str, Any], conversation: Conversation, settings: object
 ) -> None:
     settings.LLM_WORKSPACE_MONTHLY_BUDGET_USD = Decimal("0")  # type: ignore[attr-defined]
     response = post(
@@ -106,7 +106,7 @@ def test_it_answers_429_over_quota(
 
 
 def test_it_stops_and_regenerates(
-    client: Client, auth: dict[str, str], alice: User, conversation: Conversation
+    client: Client, auth: dict[str, Any], alice: User, conversation: Conversation
 ) -> None:
     reply = send(conversation, alice, "[[reply: Hi]]").reply
     stopped = post(client, f"/api/v1/messages/{reply.pk}/stop", {}, **auth)

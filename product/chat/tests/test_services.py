@@ -31,6 +31,7 @@ def test_it_streams_a_reply_into_the_message(
 
 def test_it_records_usage_from_the_ledger(conversation: Conversation, alice: User) -> None:
     reply = run_reply(send(conversation, alice, "[[reply: Four words right here]]").reply)
+    assert reply.llm_call_id is not None
     call = LLMCall.objects.get(pk=reply.llm_call_id)
     assert reply.model == call.model
     assert reply.output_tokens == call.output_tokens > 0
@@ -115,6 +116,7 @@ def test_it_stops_a_queued_reply_at_once(conversation: Conversation, alice: User
     reply = send(conversation, alice, "[[tokens: 50]]").reply
     stopped = services.stop_reply(message=reply, user=alice)
     assert stopped.status == Message.Status.STOPPED
+    assert reply.job_id is not None
     assert Job.objects.get(pk=reply.job_id).status == Job.Status.CANCELLED
     assert streams.get_backend().read(reply.pk)[-1].kind == streams.END
 
@@ -183,6 +185,7 @@ def test_it_generates_a_title_after_the_first_reply(
     assert conversation.title_job_id is not None
     from product.jobs import services as job_services
 
+    assert conversation.title_job_id is not None
     job_services.run_job(conversation.title_job_id)
     conversation.refresh_from_db()
     assert conversation.title_generated
@@ -196,6 +199,7 @@ def test_it_keeps_a_title_a_person_set(conversation: Conversation, alice: User) 
     services.rename_conversation(conversation=conversation, title="Mine")
     from product.jobs import services as job_services
 
+    assert conversation.title_job_id is not None
     job_services.run_job(conversation.title_job_id)
     conversation.refresh_from_db()
     assert conversation.title == "Mine"
@@ -203,6 +207,7 @@ def test_it_keeps_a_title_a_person_set(conversation: Conversation, alice: User) 
 
 def test_it_fails_a_reply_whose_job_was_given_up(conversation: Conversation, alice: User) -> None:
     reply = send(conversation, alice, "hello").reply
+    assert reply.job_id is not None
     Job.objects.filter(pk=reply.job_id).update(
         status=Job.Status.FAILED, error_code="worker_lost", error_message="The worker stopped."
     )
@@ -217,4 +222,5 @@ def test_it_deletes_a_conversation_and_stops_its_reply(
     reply = send(conversation, alice, "hello").reply
     services.delete_conversation(conversation=conversation, user=alice)
     assert not Conversation.objects.filter(pk=conversation.pk).exists()
+    assert reply.job_id is not None
     assert Job.objects.get(pk=reply.job_id).status == Job.Status.CANCELLED

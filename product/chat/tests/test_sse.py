@@ -40,7 +40,7 @@ def parse_sse(body: bytes) -> list[dict[str, Any]]:
     return events
 
 
-def read_stream(client: Client, url: str, **headers: str) -> list[dict[str, Any]]:
+def read_stream(client: Client, url: str, **headers: Any) -> list[dict[str, Any]]:
     response = client.get(url, **headers)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/event-stream"

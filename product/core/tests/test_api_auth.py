@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -42,7 +43,7 @@ def test_it_answers_401_with_www_authenticate(
     client: Client, alice: User, acme: Workspace, authorization: str | None
 ) -> None:
     make_key(user=alice, workspace=acme)
-    headers = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
+    headers: dict[str, Any] = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
     response = client.get("/api/v1/me", **headers)
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == 'Bearer realm="keel"'
@@ -263,7 +264,7 @@ def test_it_counts_a_hit_in_one_redis_round_trip(
     calls: list[int] = []
     original = Pipeline.execute
 
-    def counting(self: Pipeline, *args: object, **kwargs: object) -> object:
+    def counting(self: Pipeline, *args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         return original(self, *args, **kwargs)
 

@@ -13,7 +13,7 @@ from product.apikeys.tests.factories import bearer, make_key
 
 
 @pytest.fixture
-def auth(alice: User, acme: Workspace) -> dict[str, str]:
+def auth(alice: User, acme: Workspace) -> dict[str, Any]:
     return bearer(make_key(user=alice, workspace=acme, name="Deploy"))
 
 
@@ -26,14 +26,14 @@ def envelope(response: Any) -> dict[str, Any]:
     return dict(body["error"])
 
 
-def test_it_answers_unknown_paths_with_a_404_envelope(client: Client, auth: dict[str, str]) -> None:
+def test_it_answers_unknown_paths_with_a_404_envelope(client: Client, auth: dict[str, Any]) -> None:
     response = client.get("/api/v1/no/such/thing", **auth)
     assert response.status_code == 404
     assert envelope(response)["code"] == "not_found"
 
 
 def test_it_answers_a_wrong_method_with_a_405_envelope(
-    client: Client, auth: dict[str, str]
+    client: Client, auth: dict[str, Any]
 ) -> None:
     response = client.delete("/api/v1/keys", **auth)
     assert response.status_code == 405
@@ -44,7 +44,7 @@ def test_it_answers_a_wrong_method_with_a_405_envelope(
 
 
 def test_it_lists_each_invalid_field(
-    client: Client, alice: User, acme: Workspace, auth: dict[str, str]
+    client: Client, alice: User, acme: Workspace, auth: dict[str, Any]
 ) -> None:
     key_id = make_key(user=alice, workspace=acme).key.id
     response = client.patch(
@@ -64,7 +64,7 @@ def test_it_lists_each_invalid_field(
 
 @pytest.mark.parametrize("body", ["{not json", '{"name": "x"', "\xff\xfe", '{"name": "\\ud800"}'])
 def test_it_answers_malformed_json_with_422(
-    client: Client, alice: User, acme: Workspace, auth: dict[str, str], body: str
+    client: Client, alice: User, acme: Workspace, auth: dict[str, Any], body: str
 ) -> None:
     key_id = make_key(user=alice, workspace=acme).key.id
     response = client.patch(
@@ -75,7 +75,7 @@ def test_it_answers_malformed_json_with_422(
 
 
 def test_it_answers_a_json_array_body_with_422(
-    client: Client, alice: User, acme: Workspace, auth: dict[str, str]
+    client: Client, alice: User, acme: Workspace, auth: dict[str, Any]
 ) -> None:
     key_id = make_key(user=alice, workspace=acme).key.id
     response = client.patch(
@@ -87,7 +87,7 @@ def test_it_answers_a_json_array_body_with_422(
 
 @override_settings(API_MAX_BODY_BYTES=1000, DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
 def test_it_answers_an_oversized_body_with_413(
-    client: Client, alice: User, acme: Workspace, auth: dict[str, str]
+    client: Client, alice: User, acme: Workspace, auth: dict[str, Any]
 ) -> None:
     key = make_key(user=alice, workspace=acme).key
     big = json.dumps({"name": "x" * 5000})
@@ -102,7 +102,7 @@ def test_it_answers_an_oversized_body_with_413(
 
 @override_settings(API_MAX_BODY_BYTES=10_000_000, DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
 def test_it_turns_djangos_request_data_too_big_into_413(
-    client: Client, alice: User, acme: Workspace, auth: dict[str, str]
+    client: Client, alice: User, acme: Workspace, auth: dict[str, Any]
 ) -> None:
     key_id = make_key(user=alice, workspace=acme).key.id
     big = json.dumps({"name": "x" * 5000})
@@ -114,7 +114,7 @@ def test_it_turns_djangos_request_data_too_big_into_413(
 
 
 def test_it_answers_a_true_bug_with_a_logged_500_envelope(
-    client: Client, auth: dict[str, str], monkeypatch: pytest.MonkeyPatch, caplog: Any
+    client: Client, auth: dict[str, Any], monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:
     def explode(**kwargs: Any) -> None:
         raise RuntimeError("boom: secret internals")

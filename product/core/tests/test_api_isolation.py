@@ -70,7 +70,8 @@ def example_for(schema: dict[str, Any]) -> Any:
             value = schema[key]
             return value[0] if key in ("examples", "enum") else value
     if "anyOf" in schema or "oneOf" in schema:
-        options = [s for s in schema.get("anyOf", schema.get("oneOf")) if s.get("type") != "null"]
+        variants = schema["anyOf"] if "anyOf" in schema else schema["oneOf"]
+        options = [s for s in variants if s.get("type") != "null"]
         return example_for(options[0])
     if "allOf" in schema:
         return example_for(schema["allOf"][0])

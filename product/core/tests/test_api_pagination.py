@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -13,8 +14,8 @@ from product.apikeys.models import ApiKey
 from product.apikeys.tests.factories import bearer, make_key
 
 
-def _walk(client: Client, url: str, auth: dict[str, str]) -> list[list[str]]:
-    pages = []
+def _walk(client: Client, url: str, auth: dict[str, Any]) -> list[list[str]]:
+    pages: list[list[str]] = []
     while url:
         # A next link that loops back would walk for ever: no test here has 20 pages.
         assert len(pages) < 20, f"still paging after {len(pages)} pages: {url}"
@@ -81,7 +82,8 @@ def test_it_pages_in_another_order_oldest_first(alice: User, acme: Workspace) ->
     for name in ["c", "a", "b", "a"]:
         make_key(user=alice, workspace=acme, name=name)
     queryset = ApiKey.objects.filter(workspace=acme)
-    seen, cursor = [], None
+    seen: list[str] = []
+    cursor = None
     while True:
         assert len(seen) < 20, f"still paging after {len(seen)} items"
         page, cursor = page_after(

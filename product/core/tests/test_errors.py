@@ -54,7 +54,7 @@ def test_it_sends_retry_after_in_whole_seconds() -> None:
 
 def test_it_shows_the_persons_text_as_a_toast_and_beside_a_field() -> None:
     request = RequestFactory().post("/")
-    request.session = {}  # type: ignore[attr-defined]
+    request.session = {}  # type: ignore[assignment]
     request._messages = FallbackStorage(request)  # type: ignore[attr-defined]
     show_error(request, accounts.LastOwner("Make someone else owner first."))
     assert [m.message for m in get_messages(request)] == ["Make someone else owner first."]

@@ -11,21 +11,21 @@ from product.accounts.models import User, Workspace
 
 
 def test_it_shows_the_landing_page_to_visitors(db: None) -> None:
-    response = Client().get(reverse("core:landing"))
+    response = Client().get(reverse("core:landing-page"))
     assert response.status_code == 200
     assert response.content.count(b"<h1") == 1
     assert reverse("account_signup").encode() in response.content
 
 
 def test_it_sends_signed_in_people_to_their_dashboard(alice_client: Client) -> None:
-    response = alice_client.get(reverse("core:landing"))
-    assert response["Location"] == reverse("core:dashboard")
+    response = alice_client.get(reverse("core:landing-page"))
+    assert response["Location"] == reverse("core:dashboard-page")
 
 
 def test_it_shows_the_current_workspace_on_the_dashboard(
     alice_client: Client, acme: Workspace
 ) -> None:
-    response = alice_client.get(reverse("core:dashboard"))
+    response = alice_client.get(reverse("core:dashboard-page"))
     assert b"Acme" in response.content
     assert b"data-theme-toggle" in response.content
     assert b'id="toasts"' in response.content
@@ -74,20 +74,20 @@ def test_it_gives_each_message_level_its_own_style() -> None:
 
 
 def test_it_sets_a_strict_content_security_policy(alice_client: Client) -> None:
-    policy = alice_client.get(reverse("core:dashboard"))["Content-Security-Policy"]
+    policy = alice_client.get(reverse("core:dashboard-page"))["Content-Security-Policy"]
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
 
 
 def test_it_renders_the_stored_theme_server_side(alice_client: Client) -> None:
     alice_client.cookies["keel_theme"] = "dark"
-    assert b'data-theme="dark"' in alice_client.get(reverse("core:dashboard")).content
+    assert b'data-theme="dark"' in alice_client.get(reverse("core:dashboard-page")).content
     alice_client.cookies["keel_theme"] = '"><script>'
-    assert b'data-theme="system"' in alice_client.get(reverse("core:dashboard")).content
+    assert b'data-theme="system"' in alice_client.get(reverse("core:dashboard-page")).content
 
 
 def test_it_shows_this_months_spend_on_the_dashboard(alice_client: Client) -> None:
-    response = alice_client.get(reverse("core:dashboard"))
+    response = alice_client.get(reverse("core:dashboard-page"))
     assert b"Model spend this month" in response.content
     assert b"<meter" in response.content
 

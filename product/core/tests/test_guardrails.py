@@ -47,7 +47,7 @@ SKIPPED_NAMESPACES = {
 
 # Pages that redirect a signed-in user, and why that is right.
 REDIRECTS = {
-    "core:landing": "the landing page sends signed-in people to their dashboard",
+    "core:landing-page": "the landing page sends signed-in people to their dashboard",
     "account_login": "allauth: already signed in",
     "account_signup": "allauth: already signed in",
     "account_set_password": "allauth: the user has a password; this page is for those without",
@@ -196,7 +196,7 @@ def _make_with_factories(alice: User, acme: Workspace) -> None:
         if not rest:
             kwargs[hop] = acme
         else:
-            parent_model = model._meta.get_field(hop).related_model
+            parent_model: Any = model._meta.get_field(hop).related_model
             parent = parent_model._default_manager.filter(**{rest: acme}).first()
             assert parent is not None, (
                 f"{model._meta.label} reaches Acme through {hop}, but no "
@@ -314,7 +314,7 @@ def test_it_serves_every_page_with_one_h1(alice_client: Client, acme_ids: list[u
             )
     problems = [p for p in problems if p]
     assert not problems, "\n".join(problems)
-    assert {"core:dashboard", "accounts:workspace-detail", "account_email"} <= set(checked)
+    assert {"core:dashboard-page", "accounts:workspace-detail", "account_email"} <= set(checked)
 
 
 def _answer(client: Client, url: str) -> int:

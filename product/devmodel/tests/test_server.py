@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
+from typing import Any
 
 import httpx
 import openai
@@ -17,12 +18,13 @@ def client(base_url: str, **kwargs: object) -> openai.OpenAI:
     return openai.OpenAI(base_url=base_url, api_key="devmodel", max_retries=0, **kwargs)  # type: ignore[arg-type]
 
 
-def ask(base_url: str, text: str, **kwargs: object) -> openai.types.chat.ChatCompletion:
-    return client(base_url).chat.completions.create(
+def ask(base_url: str, text: str, **kwargs: Any) -> openai.types.chat.ChatCompletion:
+    completion: openai.types.chat.ChatCompletion = client(base_url).chat.completions.create(
         model="keel-dev-small",
         messages=[{"role": "user", "content": text}],
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
+    return completion
 
 
 def test_it_lists_models(devmodel: str) -> None:
@@ -39,7 +41,7 @@ def test_it_answers_deterministically_with_usage_and_request_id(devmodel: str) -
     second = ask(devmodel, "What is Keel?")
     text = first.choices[0].message.content
     assert text == second.choices[0].message.content
-    assert text.startswith("Echo: What is Keel?")
+    assert text is not None and text.startswith("Echo: What is Keel?")
     assert first.choices[0].finish_reason == "stop"
     assert first.usage is not None and first.usage.completion_tokens > 10
     assert first.usage.prompt_tokens > 3

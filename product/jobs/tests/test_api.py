@@ -22,22 +22,22 @@ MakeJob = Callable[..., Job]
 
 
 @pytest.fixture
-def alice_api(alice: User, acme: Workspace) -> dict[str, str]:
+def alice_api(alice: User, acme: Workspace) -> dict[str, Any]:
     return bearer(make_key(user=alice, workspace=acme))
 
 
 @pytest.fixture
-def charlie_api(charlie: User) -> dict[str, str]:
+def charlie_api(charlie: User) -> dict[str, Any]:
     return bearer(make_key(user=charlie, workspace=Workspace.objects.get(name="Charlie's corner")))
 
 
-def post(client: Client, path: str, headers: dict[str, str]) -> Any:
+def post(client: Client, path: str, headers: dict[str, Any]) -> Any:
     return client.post(path, data=json.dumps({}), content_type="application/json", **headers)
 
 
 @pytest.mark.django_db
 def test_it_reads_a_job_with_its_result_and_usage(
-    client: Client, alice_api: dict[str, str], make_job: MakeJob
+    client: Client, alice_api: dict[str, Any], make_job: MakeJob
 ) -> None:
     job = make_job(input={"text": "hello"})
     services.run_job(job.pk)
@@ -50,7 +50,7 @@ def test_it_reads_a_job_with_its_result_and_usage(
 
 @pytest.mark.django_db
 def test_it_lists_the_workspace_jobs_of_every_kind(
-    client: Client, alice_api: dict[str, str], charlie_api: dict[str, str], make_job: MakeJob
+    client: Client, alice_api: dict[str, Any], charlie_api: dict[str, Any], make_job: MakeJob
 ) -> None:
     make_job(kind="test.echo")
     make_job(kind="test.progress")
@@ -65,7 +65,7 @@ def test_it_lists_the_workspace_jobs_of_every_kind(
 
 @pytest.mark.django_db
 def test_it_cancels_a_queued_job(
-    client: Client, alice_api: dict[str, str], make_job: MakeJob
+    client: Client, alice_api: dict[str, Any], make_job: MakeJob
 ) -> None:
     job = make_job()
     response = post(client, f"/api/v1/jobs/{job.pk}/cancel", alice_api)
@@ -75,7 +75,7 @@ def test_it_cancels_a_queued_job(
 
 @pytest.mark.django_db
 def test_it_retries_a_failed_job(
-    client: Client, alice_api: dict[str, str], make_job: MakeJob
+    client: Client, alice_api: dict[str, Any], make_job: MakeJob
 ) -> None:
     job = make_job(kind="test.flaky")
     services.run_job(job.pk)
@@ -93,7 +93,7 @@ def test_it_retries_a_failed_job(
 
 @pytest.mark.django_db
 def test_it_hides_other_workspaces_jobs_on_every_route(
-    client: Client, alice_api: dict[str, str], charlie_api: dict[str, str], make_job: MakeJob
+    client: Client, alice_api: dict[str, Any], charlie_api: dict[str, Any], make_job: MakeJob
 ) -> None:
     job = make_job()
     assert client.get(f"/api/v1/jobs/{job.pk}", **charlie_api).status_code == 404
@@ -115,7 +115,7 @@ def test_it_needs_the_write_scope_to_control_a_job(
 
 @pytest.mark.django_db
 def test_no_feature_creates_jobs_through_the_jobs_api(
-    client: Client, alice_api: dict[str, str]
+    client: Client, alice_api: dict[str, Any]
 ) -> None:
     # Each feature owns its typed create route; the generic one is gone for good.
     response = client.post("/api/v1/jobs", data="{}", content_type="application/json", **alice_api)

@@ -14,6 +14,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -298,5 +299,9 @@ def test_a_worker_killed_inside_the_ending_transaction_charges_each_job_once(
         assert job.reservation.status == BudgetReservation.Status.SETTLED
         assert job.reservation.actual_usd == call.cost_usd, "settled once, with the one charge"
     assert quotas.month_spend(acme) == sum(
-        LLMCall.objects.filter(job_id__in=ids).values_list("cost_usd", flat=True), start=0
+        (
+            c or Decimal(0)
+            for c in LLMCall.objects.filter(job_id__in=ids).values_list("cost_usd", flat=True)
+        ),
+        start=Decimal(0),
     )

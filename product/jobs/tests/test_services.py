@@ -248,6 +248,7 @@ def test_the_reaper_requeues_a_queued_job_the_broker_lost(
         services.reap_stale_jobs()
     assert len(callbacks) == 1
     job.refresh_from_db()
+    assert job.enqueued_at is not None
     assert (timezone.now() - job.enqueued_at).total_seconds() < 5
 
 
