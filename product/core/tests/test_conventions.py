@@ -143,3 +143,16 @@ def test_it_gives_standard_paths_their_standard_role() -> None:
         if route.endswith(suffix) and not name.endswith(f"-{role}")
     ]
     assert offenders == []
+
+
+def test_no_template_comment_spans_lines() -> None:
+    # Django's {# ... #} ends at the line's end: a comment over two lines is printed on the page
+    # (base.html once showed its own comment above every page). Use {% comment %} for those.
+    root = Path(settings.BASE_DIR) / "templates"
+    broken = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.rglob("*.html"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if "{#" in line and "#}" not in line.split("{#", 1)[1]
+    ]
+    assert not broken, f"multi-line {{# #}} comments render as text: {broken}"
