@@ -6,8 +6,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-from django.core.cache import cache
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -15,11 +13,6 @@ from product.accounts.models import User, Workspace
 from product.apikeys.auth import authenticate_api_key, parse_api_key
 from product.apikeys.tests.factories import bearer, make_key
 from product.llm.gateway import redact
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> None:
-    cache.clear()
 
 
 def test_it_makes_keys_under_the_configured_prefix(
