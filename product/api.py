@@ -93,53 +93,58 @@ def _is_json(content_type: str) -> bool:
     )
 
 
-def _body_problems(request: HttpRequest, body_model: type[BodyModel]) -> list[str]:
-    """The NUL fields of a body route's body, after refusing what is not a JSON object."""
+def _refuse_body_shape(request: HttpRequest) -> None:
+    """A body route takes a JSON object, sent as JSON, and nothing else."""
     if not _is_json(request.content_type or ""):
         raise UnsupportedMediaType()
-    if not request.body:
-        raise InvalidInput(
-            "Send a JSON object as the body.",
-            code="validation_error",
-            details=[{"field": "body", "message": "A JSON object is required."}],
-        )
     try:
-        data = json.loads(request.body)
+        data = json.loads(request.body) if request.body else None
     except ValueError:
-        return []  # ninja answers it, as malformed_json (below)
+        return  # ninja answers it, as malformed_json (below)
     if not isinstance(data, dict):
-        # ninja would read `[]` or `null` as "no fields" and fill in the defaults.
+        # ninja would read `[]`, `null` or no body at all as "no fields" and fill in the defaults.
+        kind = "nothing" if not request.body else "null" if data is None else type(data).__name__
         raise InvalidInput(
-            f"The body must be a JSON object, not {type(data).__name__ if data is not None else 'null'}.",
+            f"The body must be a JSON object, not {kind}.",
             code="validation_error",
             details=[{"field": "body", "message": "A JSON object is required."}],
         )
-    single = getattr(body_model, "__read_from_single_attr__", None)
-    return list(nul_paths(data, f"body.{single}" if single else "body"))
 
 
-def _input_problems(
+def _raw_nul_fields(
     request: HttpRequest, operation: Operation, path_params: dict[str, Any]
 ) -> list[str]:
-    problems: list[str] = []
-    for name, value in request.GET.lists():
-        if NUL in name or any(NUL in item for item in value):
-            problems.append(f"query.{name}")
-    problems += [
+    fields = [
+        f"query.{name}"
+        for name, values in request.GET.lists()
+        if NUL in name or any(NUL in value for value in values)
+    ]
+    fields += [
         f"path.{name}"
         for name, value in path_params.items()
         if isinstance(value, str) and NUL in value
     ]
     for model in operation.models:
         if issubclass(model, HeaderModel):
-            problems += [
+            fields += [
                 f"header.{name}"
                 for name in model.__ninja_flatten_map__
                 if NUL in request.headers.get(name, "")
             ]
-        elif issubclass(model, BodyModel):
-            problems += _body_problems(request, model)
-    return problems
+    return fields
+
+
+def _body_nul_fields(operation: Operation, values: dict[str, Any]) -> list[str]:
+    """NUL in what the body's schema read: properties it does not declare are dropped unread, so
+    they may hold anything (the schema allows additional properties)."""
+    fields: list[str] = []
+    for model in operation.models:
+        if issubclass(model, BodyModel):
+            for name in model.model_fields:
+                value = values.get(name)
+                dumped = value.model_dump() if isinstance(value, Schema) else value
+                fields += nul_paths(dumped, f"body.{name}")
+    return fields
 
 
 def _check_input(operation: Operation) -> None:
@@ -150,13 +155,21 @@ def _check_input(operation: Operation) -> None:
         return
     read_values = operation._get_values
 
+    takes_body = any(issubclass(model, BodyModel) for model in operation.models)
+
     def checked_get_values(
         request: HttpRequest, path_params: Any, temporal_response: HttpResponse
     ) -> Any:
-        problems = _input_problems(request, operation, path_params)
-        if problems:
-            raise nul_error(problems)
-        return read_values(request, path_params, temporal_response)
+        if takes_body:
+            _refuse_body_shape(request)
+        fields = _raw_nul_fields(request, operation, path_params)
+        if fields:
+            raise nul_error(fields)
+        values = read_values(request, path_params, temporal_response)
+        fields = _body_nul_fields(operation, values)
+        if fields:
+            raise nul_error(fields)
+        return values
 
     operation._get_values = checked_get_values  # type: ignore[method-assign]
     operation._keel_input_checked = True  # type: ignore[attr-defined]
