@@ -235,3 +235,24 @@ def test_ui_chat_rename_and_search(
     else:
         assert_refused_readably(response, title)
     assert alice_client.get("/chat/", {"q": q}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/workspaces/invitations/ab%00c/",
+        "/chat/?q=%00",
+        "/chat/?fragment=%00&current=%00",
+        "/ask/?fragment=%00",
+        "/accounts/login/?next=%00",
+        "/api/v1/messages/00000000-0000-0000-0000-000000000000/stream?after=%00",
+    ],
+)
+def test_ui_other_inputs_with_nul(alice_client: Client, url: str) -> None:
+    """The query parameters and path pieces the pages read without a form."""
+    assert alice_client.get(url).status_code < 500
+
+
+def test_ui_workspace_switch_with_nul(alice_client: Client, acme: Workspace) -> None:
+    response = alice_client.post("/workspaces/switch/", {"workspace": NUL, "next": NUL})
+    assert response.status_code < 500
