@@ -5,6 +5,10 @@
   ones ninja or Django would answer in their own shapes (405, unknown paths, bad JSON, CSRF,
   oversized bodies) and true bugs (a logged 500, never a traceback);
 - a body-size guard that answers 413 from `Content-Length` before anything parses the body;
+- one input check before any view runs (`_check_input`): a route that takes a body takes only
+  `application/json` (415 otherwise) holding a JSON object (422 for `[]`, `"str"`, `null`, ...),
+  and no string anywhere in the body, the query, the path or a declared header may hold NUL
+  (422 per field: Postgres text cannot store it); the schema declares both;
 - `X-RateLimit-*` headers on every authenticated answer (the limit itself is checked at auth time);
 - the error responses documented on every operation in the OpenAPI schema.
 """
@@ -27,12 +31,14 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja.operation import Operation
+from ninja.params.models import BodyModel, HeaderModel
 from pydantic import Field
 
 from product.apikeys.auth import BearerKeyAuth, WorkspaceSessionAuth
-from product.core.errors import KeelError, error_body
+from product.core.errors import InvalidInput, KeelError, error_body
 from product.core.features import feature_apps
 from product.core.ratelimit import rate_limit_of
+from product.core.text import NO_NUL_PATTERN, NUL, nul_error, nul_paths
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +66,113 @@ ERROR_RESPONSES: dict[str, str] = {
 }
 BODY_ERROR_RESPONSES: dict[str, str] = {
     "413": "The body is larger than the API accepts.",
+    "415": "The body is not sent as `Content-Type: application/json` (`unsupported_media_type`).",
 }
+ANY_ROUTE_ERROR_RESPONSES: dict[str, str] = {
+    "503": "The service is briefly unavailable (its database is away): retry after `Retry-After`.",
+}
+CURSOR_ERROR = (
+    "Validation failed: `details` lists each field with its message; `invalid_cursor` when "
+    "`cursor` is not one this list gave."
+)
 IDEMPOTENT_ERROR_RESPONSES: dict[str, str] = {
     "409": "This `Idempotency-Key` was used with a different body, or is still running.",
 }
+
+
+class UnsupportedMediaType(KeelError):
+    default_status = 415
+    default_code = "unsupported_media_type"
+    default_message = "Send the body as JSON, with `Content-Type: application/json`."
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+def _refuse_body_shape(request: HttpRequest) -> None:
+    """A body route takes a JSON object, sent as JSON, and nothing else."""
+    if not _is_json(request.content_type or ""):
+        raise UnsupportedMediaType()
+    try:
+        data = json.loads(request.body) if request.body else None
+    except ValueError:
+        return  # ninja answers it, as malformed_json (below)
+    if not isinstance(data, dict):
+        # ninja would read `[]`, `null` or no body at all as "no fields" and fill in the defaults.
+        kind = "nothing" if not request.body else "null" if data is None else type(data).__name__
+        raise InvalidInput(
+            f"The body must be a JSON object, not {kind}.",
+            code="validation_error",
+            details=[{"field": "body", "message": "A JSON object is required."}],
+        )
+
+
+def _raw_nul_fields(
+    request: HttpRequest, operation: Operation, path_params: dict[str, Any]
+) -> list[str]:
+    fields = [
+        f"query.{name}"
+        for name, values in request.GET.lists()
+        if NUL in name or any(NUL in value for value in values)
+    ]
+    fields += [
+        f"path.{name}"
+        for name, value in path_params.items()
+        if isinstance(value, str) and NUL in value
+    ]
+    for model in operation.models:
+        if issubclass(model, HeaderModel):
+            fields += [
+                f"header.{name}"
+                for name in model.__ninja_flatten_map__
+                if NUL in request.headers.get(name, "")
+            ]
+    return fields
+
+
+def _body_nul_fields(operation: Operation, values: dict[str, Any]) -> list[str]:
+    """NUL in what the body's schema read: properties it does not declare are dropped unread, so
+    they may hold anything (the schema allows additional properties)."""
+    fields: list[str] = []
+    for model in operation.models:
+        if issubclass(model, BodyModel):
+            for name in model.model_fields:
+                value = values.get(name)
+                dumped = value.model_dump() if isinstance(value, Schema) else value
+                fields += nul_paths(dumped, f"body.{name}")
+    return fields
+
+
+def _check_input(operation: Operation) -> None:
+    """Run the input checks of the module docstring when ninja reads the operation's inputs: after
+    authentication, so an anonymous caller learns nothing but 401, and inside ninja's error
+    handling, so each refusal is a KeelError answered by `on_keel_error`."""
+    if getattr(operation, "_keel_input_checked", False):
+        return
+    read_values = operation._get_values
+
+    takes_body = any(issubclass(model, BodyModel) for model in operation.models)
+
+    def checked_get_values(
+        request: HttpRequest, path_params: Any, temporal_response: HttpResponse
+    ) -> Any:
+        if takes_body:
+            _refuse_body_shape(request)
+        fields = _raw_nul_fields(request, operation, path_params)
+        if fields:
+            raise nul_error(fields)
+        values = read_values(request, path_params, temporal_response)
+        fields = _body_nul_fields(operation, values)
+        if fields:
+            raise nul_error(fields)
+        return values
+
+    operation._get_values = checked_get_values  # type: ignore[method-assign]
+    operation._keel_input_checked = True  # type: ignore[attr-defined]
 
 
 def _content_length(request: HttpRequest) -> int:
@@ -166,6 +275,10 @@ class KeelAPI(NinjaAPI):
 
     def _get_urls(self) -> list[URLResolver | URLPattern]:
         patterns = super()._get_urls()
+        for bound_router in self._get_bound_routers():
+            for path_view in bound_router.path_operations.values():
+                for operation in path_view.operations:
+                    _check_input(operation)
         for pattern in patterns:
             if isinstance(pattern, URLPattern):
                 pattern.callback = self._wrap(pattern.callback)
@@ -209,11 +322,98 @@ class KeelAPI(NinjaAPI):
                     documented["422"] = ERROR_RESPONSES["422"]
                 if any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", [])):
                     documented.update(IDEMPOTENT_ERROR_RESPONSES)
+                if any(p.get("name") == "cursor" for p in operation.get("parameters", [])):
+                    documented["422"] = CURSOR_ERROR
+                documented.update(ANY_ROUTE_ERROR_RESPONSES)
                 responses = operation.setdefault("responses", {})
                 for status, description in sorted(documented.items()):
                     if status not in responses and int(status) not in responses:
                         responses[int(status)] = {"description": description, **ref}
+                # A route's own errors (`openapi_extra={"responses": {409: {"description"}}}`)
+                # say only what they mean; the envelope is the same for all.
+                for status, response in responses.items():
+                    if int(status) >= 400 and "content" not in response:
+                        response.update(ref)
+        paths = schema.setdefault("paths", {})
+        paths.update(_stream_paths(paths))
+        _forbid_nul(schema)
         return schema
+
+
+def _forbid_nul(node: Any) -> None:
+    """Declare on every string schema what `_check_input` enforces: no NUL."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and not (
+            {"format", "enum", "const", "pattern"} & set(node)
+        ):
+            node["pattern"] = NO_NUL_PATTERN
+        for value in node.values():
+            _forbid_nul(value)
+    elif isinstance(node, list):
+        for value in node:
+            _forbid_nul(value)
+
+
+STREAM_EVENTS = """Server-Sent Events (`text/event-stream`) for one reply; the format is in
+docs/streaming.md. Each event has an `id:` (a cursor) and one JSON `data:` line:
+
+- `delta` `{"text"}`: append the text;
+- `reset` `{}`: a new attempt started, clear the text;
+- `done` `{"message", "html"}`: the reply finished (done or stopped), the stream ends;
+- `error` `{"error": {"code", "message"}, "message", "html"}`: the reply failed, the stream ends;
+- `: keepalive` comments every 15 s.
+
+Without a cursor the stream starts with the text persisted so far as one `delta`. To resume, send
+the last `id` back as `Last-Event-ID` (or `?after=`): you get exactly the rest. An unreadable
+cursor is ignored (the stream starts over)."""
+
+
+def _stream_paths(paths: dict[str, Any]) -> dict[str, Any]:
+    """The SSE route is a plain async Django view (ninja does not stream), served at
+    /api/v1/messages/{id}/stream; it is public API, so the schema lists it like any route."""
+    get_message = paths.get("/api/v1/messages/{message_id}", {}).get("get")
+    if get_message is None:
+        return {}
+    ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+    errors = {status: get_message["responses"][status] for status in (401, 403, 404, 503)}
+    operation = {
+        "operationId": "stream_message",
+        "summary": "Follow a reply as it is written (Server-Sent Events)",
+        "description": STREAM_EVENTS,
+        "tags": get_message["tags"],
+        "security": get_message["security"],
+        "parameters": [
+            *[p for p in get_message["parameters"] if p["in"] == "path"],
+            {
+                "in": "query",
+                "name": "after",
+                "required": False,
+                "description": "Resume after this cursor (an event's `id`).",
+                "schema": {"type": "string", "title": "After"},
+            },
+            {
+                "in": "header",
+                "name": "Last-Event-ID",
+                "required": False,
+                "description": "The browser's reconnect cursor; wins over `after`.",
+                "schema": {"type": "string", "title": "Last-Event-Id"},
+            },
+        ],
+        "responses": {
+            200: {
+                "description": "The reply's events, until `done` or `error`.",
+                "content": {
+                    "text/event-stream": {
+                        "schema": {"type": "string"},
+                        "example": 'id: 1764403200000-0\nevent: delta\ndata: {"text":"Hel"}\n\n',
+                    }
+                },
+            },
+            405: {"description": "Only GET streams.", **ref},
+            **errors,
+        },
+    }
+    return {"/api/v1/messages/{message_id}/stream": {"get": operation}}
 
 
 api = KeelAPI(

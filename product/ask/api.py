@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
+from pydantic import ConfigDict
 
 from product.apikeys.auth import require_scope
 from product.ask import prompts, services
@@ -28,6 +29,17 @@ router = Router(tags=["ask"])
 
 
 class QuestionIn(Schema):
+    # The schema says what create_question enforces: a custom task needs a non-blank instruction.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"task": {"const": "custom"}}, "required": ["task"]},
+            "then": {
+                "properties": {"instruction": {"type": "string", "pattern": "\\S"}},
+                "required": ["instruction"],
+            },
+        }
+    )
+
     text: str = Field(
         min_length=1,
         max_length=prompts.MAX_TEXT_CHARS,

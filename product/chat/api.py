@@ -126,6 +126,14 @@ def list_messages(request: HttpRequest, conversation_id: uuid.UUID) -> Any:
     response={202: ExchangeOut},
     summary="Send a message",
     description="Answers 202 with your message and the pending reply. " + STREAM_DOC,
+    openapi_extra={
+        "responses": {
+            409: {
+                "description": "`reply_in_progress`: wait for the current reply (or stop it); "
+                "`idempotency_key_reused`: this `Idempotency-Key` came with another body."
+            }
+        }
+    },
 )
 def send_message(
     request: HttpRequest,
@@ -172,6 +180,11 @@ def get_message(request: HttpRequest, message_id: uuid.UUID) -> Any:
     response=MessageOut,
     summary="Stop a reply",
     description="The partial text is kept; the reply ends as `stopped` (the stream says `done`).",
+    openapi_extra={
+        "responses": {
+            422: {"description": "`not_a_reply`: only an assistant reply can be stopped."}
+        }
+    },
 )
 def stop_message(request: HttpRequest, message_id: uuid.UUID) -> Any:
     who = require_scope(request, "write")
@@ -185,6 +198,14 @@ def stop_message(request: HttpRequest, message_id: uuid.UUID) -> Any:
     summary="Regenerate the last reply",
     description="Replaces the conversation's last reply (finished, stopped or failed) with a new "
     "one. " + STREAM_DOC,
+    openapi_extra={
+        "responses": {
+            409: {
+                "description": "`not_last_reply`: only the conversation's last reply can be "
+                "regenerated; `reply_in_progress`: stop the reply first."
+            }
+        }
+    },
 )
 def regenerate_message(request: HttpRequest, message_id: uuid.UUID) -> tuple[int, Any]:
     who = require_scope(request, "write")

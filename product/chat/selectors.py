@@ -58,7 +58,8 @@ def _valid_id(value: uuid.UUID | str) -> uuid.UUID:
 def conversations_for_workspace(workspace: Workspace, *, query: str = "") -> QuerySet[Conversation]:
     """The history sidebar: newest activity first; `query` matches titles and message text."""
     found = Conversation.objects.filter(workspace=workspace)
-    query = query.strip()
+    # NUL cannot be stored, so nothing matches it; the UI's search box just finds nothing more.
+    query = query.replace("\x00", "").strip()
     if query:
         found = found.filter(
             Q(title__icontains=query) | Q(messages__text__icontains=query)

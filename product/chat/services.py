@@ -31,6 +31,7 @@ from product.chat import prompts, streams
 from product.chat.models import Conversation, Message
 from product.core.db import release_connection
 from product.core.errors import KeelError
+from product.core.text import reject_nul
 from product.jobs import services as job_services
 from product.jobs.models import Job
 from product.jobs.registry import JobContext
@@ -66,6 +67,7 @@ class ChatConflict(ChatError):
 
 
 def start_conversation(*, workspace: Workspace, user: User, title: str = "") -> Conversation:
+    reject_nul(title, "title")
     return Conversation.objects.create(
         workspace=workspace,
         created_by=user,
@@ -76,7 +78,7 @@ def start_conversation(*, workspace: Workspace, user: User, title: str = "") -> 
 
 
 def rename_conversation(*, conversation: Conversation, title: str) -> Conversation:
-    title = title.strip()[:MAX_TITLE_CHARS]
+    title = reject_nul(title, "title").strip()[:MAX_TITLE_CHARS]
     if not title:
         raise ChatError("A title cannot be blank.", code="blank_title")
     conversation.title = title
@@ -102,7 +104,7 @@ def delete_conversation(*, conversation: Conversation, user: User) -> None:
 
 
 def _clean_text(text: str) -> str:
-    text = (text or "").strip()
+    text = reject_nul(text or "", "text").strip()
     if not text:
         raise ChatError("Write a message first.", code="blank_message")
     if len(text) > MAX_MESSAGE_CHARS:

@@ -274,7 +274,9 @@ def _api_actor(request: HttpRequest) -> Actor | None:
 async def api_message_stream(request: HttpRequest, pk: uuid.UUID) -> HttpResponseBase:
     """GET /api/v1/messages/{id}/stream: served here (before the ninja include), since it streams."""
     if request.method != "GET":
-        return _api_error(405, "method_not_allowed", "Use GET.")
+        refused = _api_error(405, "method_not_allowed", "Use GET.")
+        refused["Allow"] = "GET"
+        return refused
     await request.auser()
     who = await sync_to_async(_api_actor)(request)
     if who is None:

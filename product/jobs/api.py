@@ -88,7 +88,14 @@ def cancel_job(request: HttpRequest, job_id: uuid.UUID) -> dict[str, Any]:
     return job_detail(services.cancel_job(job=job, user=who.user))
 
 
-@router.post("/jobs/{job_id}/retry", response=JobDetailOut, summary="Retry a failed job")
+@router.post(
+    "/jobs/{job_id}/retry",
+    response=JobDetailOut,
+    summary="Retry a failed job",
+    openapi_extra={
+        "responses": {409: {"description": "`not_retryable`: the job is not failed or cancelled."}}
+    },
+)
 def retry_job(request: HttpRequest, job_id: uuid.UUID) -> dict[str, Any]:
     """A failed or cancelled job runs again (quota is checked again). Other states: 409."""
     who = require_scope(request, "write")
