@@ -30,7 +30,7 @@ def key(created: CreatedKey) -> ApiKey:
 
 
 @pytest.fixture
-def auth(created: CreatedKey) -> dict[str, str]:
+def auth(created: CreatedKey) -> dict[str, Any]:
     return bearer(created)
 
 
@@ -41,7 +41,7 @@ def error_of(response: Any, status: int) -> dict[str, Any]:
 
 
 def post_json(
-    client: Client, path: str, body: Any, auth: dict[str, str], method: str = "post"
+    client: Client, path: str, body: Any, auth: dict[str, Any], method: str = "post"
 ) -> Any:
     send = getattr(client, method)
     return send(path, data=json.dumps(body), content_type="application/json", **auth)
@@ -49,7 +49,7 @@ def post_json(
 
 @pytest.mark.parametrize("body", [[], "str", None, 123, [None, None], True])
 def test_it_refuses_a_body_that_is_not_an_object(
-    client: Client, auth: dict[str, str], body: Any
+    client: Client, auth: dict[str, Any], body: Any
 ) -> None:
     error = error_of(post_json(client, "/api/v1/conversations", body, auth), 422)
     assert error["code"] == "validation_error"
@@ -57,7 +57,7 @@ def test_it_refuses_a_body_that_is_not_an_object(
     assert not Conversation.objects.exists()
 
 
-def test_it_does_not_rename_from_a_bare_string(client: Client, auth: dict[str, str]) -> None:
+def test_it_does_not_rename_from_a_bare_string(client: Client, auth: dict[str, Any]) -> None:
     created = post_json(client, "/api/v1/conversations", {"title": "Launch"}, auth)
     assert created.status_code == 201
     path = f"/api/v1/conversations/{created.json()['id']}"
@@ -65,7 +65,7 @@ def test_it_does_not_rename_from_a_bare_string(client: Client, auth: dict[str, s
     assert Conversation.objects.get().title == "Launch"
 
 
-def test_it_refuses_an_empty_body_on_a_body_route(client: Client, auth: dict[str, str]) -> None:
+def test_it_refuses_an_empty_body_on_a_body_route(client: Client, auth: dict[str, Any]) -> None:
     response = client.generic(
         "POST", "/api/v1/conversations", b"", CONTENT_TYPE="application/json", **auth
     )
@@ -91,7 +91,7 @@ def test_it_refuses_an_empty_body_on_a_body_route(client: Client, auth: dict[str
     ],
 )
 def test_it_answers_415_to_a_body_not_sent_as_json(
-    client: Client, key: ApiKey, auth: dict[str, str], content_type: str, method: str, path: str
+    client: Client, key: ApiKey, auth: dict[str, Any], content_type: str, method: str, path: str
 ) -> None:
     send = getattr(client, method)
     response = send(
@@ -106,7 +106,7 @@ def test_it_answers_415_to_a_body_not_sent_as_json(
     assert not Question.objects.exists()
 
 
-def test_it_takes_json_with_a_charset(client: Client, auth: dict[str, str]) -> None:
+def test_it_takes_json_with_a_charset(client: Client, auth: dict[str, Any]) -> None:
     response = client.post(
         "/api/v1/conversations",
         data=json.dumps({"title": "Launch"}),
@@ -138,7 +138,7 @@ def test_it_asks_for_auth_before_it_looks_at_the_body(client: Client) -> None:
 def test_it_refuses_nul_in_a_body_naming_each_field(
     client: Client,
     key: ApiKey,
-    auth: dict[str, str],
+    auth: dict[str, Any],
     method: str,
     path: str,
     body: dict[str, Any],
@@ -153,14 +153,14 @@ def test_it_refuses_nul_in_a_body_naming_each_field(
     assert ApiKey.objects.get(pk=key.pk).name == "Deploy"
 
 
-def test_it_drops_undeclared_properties_unread(client: Client, auth: dict[str, str]) -> None:
+def test_it_drops_undeclared_properties_unread(client: Client, auth: dict[str, Any]) -> None:
     # The schema allows additional properties; nothing reads or stores them, so NUL there is moot.
     body = {"title": "Launch", "extra\x00": ["\x00"]}
     assert post_json(client, "/api/v1/conversations", body, auth).status_code == 201
     assert Conversation.objects.get().title == "Launch"
 
 
-def test_it_refuses_nul_in_a_message(client: Client, auth: dict[str, str]) -> None:
+def test_it_refuses_nul_in_a_message(client: Client, auth: dict[str, Any]) -> None:
     created = post_json(client, "/api/v1/conversations", {}, auth).json()
     path = f"/api/v1/conversations/{created['id']}/messages"
     error = error_of(post_json(client, path, {"text": "hi\x00"}, auth), 422)
@@ -176,13 +176,13 @@ def test_it_refuses_nul_in_a_message(client: Client, auth: dict[str, str]) -> No
     [("q=a%00b", "query.q"), ("cursor=%00", "query.cursor"), ("q%00=1", "query.q\x00")],
 )
 def test_it_refuses_nul_in_a_query(
-    client: Client, auth: dict[str, str], query: str, field: str
+    client: Client, auth: dict[str, Any], query: str, field: str
 ) -> None:
     error = error_of(client.get(f"/api/v1/conversations?{query}", **auth), 422)
     assert error["details"] == [{"field": field, "message": NUL_MESSAGE}]
 
 
-def test_it_refuses_nul_in_a_declared_header(client: Client, auth: dict[str, str]) -> None:
+def test_it_refuses_nul_in_a_declared_header(client: Client, auth: dict[str, Any]) -> None:
     response = client.post(
         "/api/v1/questions",
         data=json.dumps({"text": "Keel"}),

@@ -44,7 +44,7 @@ def _no_rate_limits() -> None:
 
 
 @pytest.fixture
-def auth(alice: User, acme: Workspace) -> dict[str, str]:
+def auth(alice: User, acme: Workspace) -> dict[str, Any]:
     return bearer(make_key(user=alice, workspace=acme, name="Property"))
 
 
@@ -66,7 +66,7 @@ def assert_refused_readably(response: Any, *fields: str) -> None:
         assert NUL_MESSAGE in body or FORM_NUL_MESSAGE in body, body[:3000]
 
 
-def api(client: Client, method: str, path: str, body: Any, auth: dict[str, str]) -> Any:
+def api(client: Client, method: str, path: str, body: Any, auth: dict[str, Any]) -> Any:
     send: Callable[..., Any] = getattr(client, method)
     return send(path, data=json.dumps(body), content_type="application/json", **auth)
 
@@ -76,7 +76,7 @@ def api(client: Client, method: str, path: str, body: Any, auth: dict[str, str])
 
 @PROPERTY
 @given(title=TEXT)
-def test_api_conversation_title(client: Client, auth: dict[str, str], title: str) -> None:
+def test_api_conversation_title(client: Client, auth: dict[str, Any], title: str) -> None:
     response = api(client, "post", "/api/v1/conversations", {"title": title}, auth)
     if response.status_code == 201:
         conversation = Conversation.objects.get(pk=response.json()["id"])
@@ -96,7 +96,7 @@ def test_api_conversation_title(client: Client, auth: dict[str, str], title: str
 
 @PROPERTY
 @given(text=TEXT)
-def test_api_message_text(client: Client, auth: dict[str, str], text: str) -> None:
+def test_api_message_text(client: Client, auth: dict[str, Any], text: str) -> None:
     conversation = api(client, "post", "/api/v1/conversations", {}, auth).json()
     path = f"/api/v1/conversations/{conversation['id']}/messages"
     response = api(client, "post", path, {"text": text}, auth)
@@ -110,7 +110,7 @@ def test_api_message_text(client: Client, auth: dict[str, str], text: str) -> No
 
 @PROPERTY
 @given(text=TEXT, instruction=TEXT)
-def test_api_question(client: Client, auth: dict[str, str], text: str, instruction: str) -> None:
+def test_api_question(client: Client, auth: dict[str, Any], text: str, instruction: str) -> None:
     before = Question.objects.count()
     body = {"text": text, "task": "custom", "instruction": instruction}
     response = api(client, "post", "/api/v1/questions", body, auth)
@@ -124,7 +124,7 @@ def test_api_question(client: Client, auth: dict[str, str], text: str, instructi
 
 @PROPERTY
 @given(name=TEXT)
-def test_api_key_name(client: Client, auth: dict[str, str], name: str) -> None:
+def test_api_key_name(client: Client, auth: dict[str, Any], name: str) -> None:
     key = ApiKey.objects.get(name="Property") if name else ApiKey.objects.first()
     assert key is not None
     before = key.name
@@ -141,7 +141,7 @@ def test_api_key_name(client: Client, auth: dict[str, str], name: str) -> None:
 
 @PROPERTY
 @given(q=TEXT)
-def test_api_search(client: Client, auth: dict[str, str], q: str) -> None:
+def test_api_search(client: Client, auth: dict[str, Any], q: str) -> None:
     response = client.get("/api/v1/conversations", {"q": q}, **auth)
     if NUL in q:
         assert response.status_code == 422
