@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from product.accounts.models import User, Workspace
 from product.core.db import release_connection
+from product.core.resilience import quietly
 from product.jobs.models import Job
 from product.jobs.registry import (
     JobCancelled,
@@ -63,12 +64,27 @@ def enqueue(job: Job, *, countdown: float | None = None) -> None:
     job_id, queue = str(job.pk), job.queue
 
     def send() -> None:
-        if countdown is None:
-            run_job_task.apply_async((job_id,), queue=queue)
-        else:
-            run_job_task.apply_async((job_id,), queue=queue, countdown=countdown)
+        try:
+            if countdown is None:
+                run_job_task.apply_async((job_id,), queue=queue)
+            else:
+                run_job_task.apply_async((job_id,), queue=queue, countdown=countdown)
+        except Exception:
+            # The broker is away (kombu OperationalError, a redis ConnectionError): the job is
+            # accepted all the same, because the row is the truth. A null enqueued_at tells the
+            # reaper to send it on its next round instead of after JOB_STALE_AFTER_S.
+            logger.warning("job %s not enqueued (broker unavailable); the reaper will", job_id)
+            mark_not_enqueued(job_id)
 
     transaction.on_commit(send)
+
+
+def mark_not_enqueued(job_id: str) -> None:
+    try:
+        Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(enqueued_at=None)
+    except Exception:
+        # The database is away too: the old enqueued_at still gets it re-sent, only later.
+        logger.exception("job %s: could not mark it for the reaper", job_id)
 
 
 @transaction.atomic
@@ -142,7 +158,12 @@ def cancel_job(*, job: Job, user: User) -> Job:
         )
         if flagged:
             # The running worker polls this flag between deltas (registry.JobContext.is_cancelled).
-            cache.set(cancel_cache_key(job.pk), 1, timeout=settings.JOB_STALE_AFTER_S)
+            # Without Redis the worker still sees the row's flag within a second (registry).
+            quietly(
+                "cancel flag",
+                lambda: cache.set(cancel_cache_key(job.pk), 1, timeout=settings.JOB_STALE_AFTER_S),
+                None,
+            )
     job.refresh_from_db()
     if cancelled:
         _release_reservation(job)
@@ -161,7 +182,7 @@ def retry_job(*, job: Job, user: User) -> Job:
         updated = _requeue_for_retry(job, reservation)
     job.refresh_from_db()
     if updated:
-        cache.delete(cancel_cache_key(job.pk))
+        quietly("cancel flag", lambda: cache.delete(cancel_cache_key(job.pk)), None)
     elif reservation is not None:
         quotas.release(reservation)
     return job
@@ -362,7 +383,7 @@ def run_job(job_id: uuid.UUID | str) -> None:
             job.refresh_from_db()
             _release_reservation(job)
         if ending.status == Job.Status.CANCELLED:
-            cache.delete(cancel_cache_key(job.pk))
+            quietly("cancel flag", lambda: cache.delete(cancel_cache_key(job.pk)), None)
     release_connection()
 
 
@@ -412,8 +433,14 @@ def reap_stale_jobs() -> int:
                 enqueue(job)
         lost = list(
             Job.objects.select_for_update(skip_locked=True)
-            .filter(status=Job.Status.QUEUED, enqueued_at__lt=stale_before)
-            .filter(Q(retry_at__isnull=True) | Q(retry_at__lt=stale_before))[:500]
+            .filter(status=Job.Status.QUEUED)
+            .filter(
+                # The broker lost the message (or a countdown's message) long enough ago...
+                Q(enqueued_at__lt=stale_before)
+                & (Q(retry_at__isnull=True) | Q(retry_at__lt=stale_before))
+                # ...or refused it (enqueue marks it with a null enqueued_at): send it now.
+                | Q(enqueued_at__isnull=True) & (Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+            )[:500]
         )
         for job in lost:
             touched += 1
