@@ -361,9 +361,10 @@ def run_job(job_id: uuid.UUID | str) -> None:
 
     if countdown is not None:
         with transaction.atomic():
-            # Calls this attempt got answers for are charged; the re-run makes its own.
+            # Calls this attempt got answers for are ledgered; the reservation stays held for
+            # the re-run, which settles it (settling here too would settle it twice).
             for charge in ctx.charges:
-                charge.write()
+                charge.write(settle=False)
             requeued = Job.objects.filter(
                 pk=job.pk, status=Job.Status.RUNNING, attempts=job.attempts
             ).update(
@@ -379,9 +380,10 @@ def run_job(job_id: uuid.UUID | str) -> None:
             raise RetryLater(countdown)
         return
     if _end(job, ctx, ending, returned=returned):
-        if ending.status != Job.Status.SUCCEEDED:
-            job.refresh_from_db()
-            _release_reservation(job)
+        # Whatever was charged settled the reservation in the ending; whatever is still held
+        # (a failure, a cancel, a success without a model call) is released: once, either way.
+        job.refresh_from_db()
+        _release_reservation(job)
         if ending.status == Job.Status.CANCELLED:
             quietly("cancel flag", lambda: cache.delete(cancel_cache_key(job.pk)), None)
     release_connection()
