@@ -100,8 +100,14 @@ def delete_conversation(*, conversation: Conversation, user: User) -> None:
         stop_reply(message=reply, user=user)
     backend = streams.get_backend()
     for message_id in conversation.messages.values_list("id", flat=True):
-        backend.clear(message_id)
+        _clear_stream(backend, message_id)
     conversation.delete()
+
+
+def _clear_stream(backend: streams.StreamBackend, message_id: uuid.UUID) -> None:
+    # Without Redis the entries stay until Redis drops them (a stream without a reader is only
+    # memory): deleting or replacing a message must not fail because of it.
+    quietly("stream clear", lambda: backend.clear(message_id), None)
 
 
 # --- Messages --------------------------------------------------------------------------------
@@ -267,7 +273,7 @@ def regenerate_reply(*, message: Message, user: User) -> Message:
     prompt = prompt_messages(conversation=conversation, before=message.position)
     reservation = _reserve(conversation=conversation, user=user, messages=prompt)
     position = message.position
-    streams.get_backend().clear(message.pk)
+    _clear_stream(streams.get_backend(), message.pk)
     message.delete()
     reply = _queue_reply(
         conversation=conversation, user=user, position=position, reservation=reservation
@@ -294,7 +300,7 @@ def edit_last_user_message(*, message: Message, user: User, text: str) -> Exchan
     user_message.text = text
     user_message.save(update_fields=["text", "updated_at"])
     if reply is not None:
-        streams.get_backend().clear(reply.pk)
+        _clear_stream(streams.get_backend(), reply.pk)
         reply.delete()
     new_reply = _queue_reply(
         conversation=conversation, user=user, position=message.position + 1, reservation=reservation

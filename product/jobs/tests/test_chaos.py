@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ import pytest
 from celery import Celery
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 
 from product.accounts.models import User, Workspace
 from product.ask.services import submit_question
@@ -299,12 +301,14 @@ def test_it_survives_a_worker_killed_mid_flight(
     assert killed_while_running == 20
     assert not LLMCall.objects.filter(job_id__in=[j.pk for j in slow]).exists()
 
+    killed_at = time.monotonic()
     workers.start("second")
     _wait_until(
         lambda: Job.objects.filter(status=Job.Status.SUCCEEDED).count() == 30,
         timeout=45,
         what="every job to succeed after the restart",
     )
+    print(f"\nworker killed: 20 jobs re-run and done {time.monotonic() - killed_at:.1f} s later")
     _assert_every_job_succeeded_once(quick + slow)
     assert set(
         Job.objects.filter(pk__in=[j.pk for j in slow]).values_list("attempts", flat=True)
@@ -391,6 +395,46 @@ def _send_chat(workspace: Workspace, user: User, reply: str) -> Message:
     return chat_services.send_message(conversation=conversation, author=user, text=text).reply
 
 
+def _follow_reply(client: Any, message_id: Any, into: dict[str, Any]) -> None:
+    """Read a reply's SSE like a browser: reconnect with Last-Event-ID after each end.
+
+    Appends deltas, clears on `reset`, stops at `done`/`error`; counts the `retry:` hints.
+    """
+    try:
+        _read_until_the_end(client, message_id, into)
+    finally:
+        connection.close()  # this thread's own; the test database is dropped after the test
+
+
+def _read_until_the_end(client: Any, message_id: Any, into: dict[str, Any]) -> None:
+    from product.chat.tests.test_sse import consume, parse_sse
+
+    text, cursor, retries = "", "", 0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        headers = {"HTTP_LAST_EVENT_ID": cursor} if cursor else {}
+        try:
+            events = parse_sse(
+                consume(client.get(f"/chat/messages/{message_id}/stream/", **headers))
+            )
+        except Exception as exc:  # the test reports it: a reader must never see a server error
+            into["error"] = repr(exc)
+            return
+        for event in events:
+            cursor = event.get("id", cursor)
+            if event.get("event") == "delta":
+                text += event["data"]["text"]
+            elif event.get("event") == "reset":
+                text = ""
+            elif event.get("event") in ("done", "error"):
+                into.update(text=text, final=event["event"], retries=retries)
+                return
+            if "retry" in event:
+                retries += 1
+        time.sleep(0.3)
+    into.update(text=text, final="timeout", retries=retries)
+
+
 def _assert_no_unsettled_budget() -> None:
     """Every job that ended settled (it was charged) or released its reservation: none is held."""
     finished = Job.objects.exclude(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
@@ -421,6 +465,7 @@ def test_it_survives_a_redis_restart_mid_run(
     services), so no job fails and every reply ends with its exact text.
     """
     settings.LLM_USER_REQUESTS_PER_MINUTE = 0
+    settings.REDIS_URL = own_redis.url  # this process's SSE readers follow the workers' streams
     worker = workers.start("survivor", REDIS_URL=own_redis.url)
     slow = [
         _submit(acme, alice, f"[[reply: {_slow_reply(f'ask {n}')}]] [[delay_ms: 400]]")
@@ -437,6 +482,18 @@ def test_it_survives_a_redis_restart_mid_run(
         timeout=30,
         what="jobs running and replies streaming",
     )
+    # Two readers per reply, as browsers would be: they must end with the exact text.
+    reads: list[tuple[Any, dict[str, Any]]] = []
+    readers = []
+    for message_id in list(replies) * 2:
+        client = Client()
+        client.force_login(alice)
+        seen: dict[str, Any] = {}
+        reads.append((message_id, seen))
+        readers.append(threading.Thread(target=_follow_reply, args=(client, message_id, seen)))
+    for reader in readers:
+        reader.start()
+    time.sleep(0.5)
     own_redis.stop()
     restarted_at = time.monotonic()
     time.sleep(0.5)
@@ -469,6 +526,13 @@ def test_it_survives_a_redis_restart_mid_run(
     for message in Message.objects.filter(pk__in=replies):
         assert message.status == Message.Status.DONE, message.error_message
         assert message.text == _slow_reply(f"chat {replies[message.pk]}")
+    for reader in readers:
+        reader.join(timeout=60)
+    for message_id, seen in reads:
+        assert "error" not in seen, seen
+        assert seen["final"] == "done", seen
+        assert seen["text"] == _slow_reply(f"chat {replies[message_id]}"), seen
+    print(f"SSE readers told to retry: {sum(seen['retries'] for _, seen in reads)} times")
     _assert_no_unsettled_budget()
 
 
