@@ -454,8 +454,9 @@ class _ReplyWriter:
             return False
         try:
             if self._unsure and self.backend.last_cursor(self.message_id) != self.cursor:
-                self.backend.append(self.message_id, streams.RESET)
-                self.cursor = self.backend.append(self.message_id, streams.DELTA, self.text)
+                self.cursor = self.backend.append(self.message_id, streams.RESET)
+                if self.text:
+                    self.cursor = self.backend.append(self.message_id, streams.DELTA, self.text)
                 self._streamed, self._pending = self.text, []
             self._unsure = False
             while self._pending:

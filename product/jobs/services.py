@@ -20,10 +20,11 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from product.accounts.models import User, Workspace
 from product.core.db import release_connection
-from product.core.resilience import quietly
+from product.core.resilience import REDIS_DOWN, quietly
 from product.jobs.models import Job
 from product.jobs.registry import (
     JobCancelled,
@@ -48,6 +49,10 @@ GENERIC_ERROR_AFTER_CALL = (
 )
 
 
+# What a refused enqueue raises: kombu wraps connection errors, a raw redis error may escape.
+BROKER_DOWN = (BrokerOperationalError, *REDIS_DOWN)
+
+
 class RetryLater(Exception):  # noqa: N818 (an instruction to the task, not an error)
     """The job went back to the queue; the Celery task re-sends it after `countdown` seconds."""
 
@@ -69,7 +74,7 @@ def enqueue(job: Job, *, countdown: float | None = None) -> None:
                 run_job_task.apply_async((job_id,), queue=queue)
             else:
                 run_job_task.apply_async((job_id,), queue=queue, countdown=countdown)
-        except Exception:
+        except BROKER_DOWN:
             # The broker is away (kombu OperationalError, a redis ConnectionError): the job is
             # accepted all the same, because the row is the truth. A null enqueued_at tells the
             # reaper to send it on its next round instead of after JOB_STALE_AFTER_S.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
+from celery.exceptions import Reject
 from django.conf import settings
 
 from product.jobs import services
@@ -27,8 +28,9 @@ def run_job(self: Any, job_id: str) -> None:
         # and let the broker bring the message back. The row says queued until retry_at.
         try:
             retry = self.retry(countdown=later.countdown, max_retries=None, throw=False)
-        except Exception:
-            # The broker is away: the row says queued until retry_at; the reaper sends it then.
+        except Reject:
+            # Celery could not send the retry (the broker is away) and would drop the message:
+            # the row says queued until retry_at; the reaper sends it then.
             services.mark_not_enqueued(job_id)
             return
         raise retry from later

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import redis
+from celery.exceptions import Reject
 from django.db import OperationalError as DatabaseOperationalError
 from django.test import Client
 from kombu.exceptions import OperationalError
@@ -63,7 +64,8 @@ def test_a_countdown_retry_the_broker_refuses_is_left_for_the_reaper(
     job = make_job(kind="test.fail", input={"how": "provider_later"})
 
     def refuse_retry(**kwargs: Any) -> Exception:
-        raise OperationalError("Connection refused.")
+        # What Task.retry raises when its apply_async fails (celery/app/task.py).
+        raise Reject(OperationalError("Connection refused."), requeue=False)
 
     monkeypatch.setattr(tasks.run_job, "retry", refuse_retry)
     tasks.run_job.run(str(job.pk))  # does not raise: the row is the truth

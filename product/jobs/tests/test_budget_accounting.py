@@ -95,9 +95,11 @@ def test_every_outcome_settles_or_releases_its_reservation_once(
     }
     everything = list(Job.objects.all())
     assert {job.kind for job in everything} >= {"ask.once", "chat.reply"}
-    assert not Job.objects.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).exclude(
-        kind="chat.title"
-    ).exists()
+    assert (
+        not Job.objects.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+        .exclude(kind="chat.title")
+        .exists()
+    )
     # The title job the reply queued runs too, so the run covers every kind of job there is.
     for title in Job.objects.filter(kind="chat.title", status=Job.Status.QUEUED):
         services.run_job(title.pk)
