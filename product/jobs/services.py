@@ -50,7 +50,7 @@ GENERIC_ERROR_AFTER_CALL = (
 
 
 # What a refused enqueue raises: kombu wraps connection errors, a raw redis error may escape.
-BROKER_DOWN = (BrokerOperationalError, *REDIS_DOWN)
+BROKER_DOWN: tuple[type[BaseException], ...] = (BrokerOperationalError, *REDIS_DOWN)
 
 
 class RetryLater(Exception):  # noqa: N818 (an instruction to the task, not an error)

@@ -1,11 +1,11 @@
 """Chaos: real Celery workers are SIGKILLed mid-flight, Redis loses its queue or restarts; the jobs
 survive.
 
-Sized for CI (about a minute and a half). Each test runs real `celery worker` subprocesses (threads
-pool, with the beat-driven reaper embedded and made fast through the environment) against the test
-database, a Redis database of their own and the session's dev model server. The Redis restart and
-outage tests start a `redis-server` of their own on a free port (never the shared one) and print
-their time to recover; docs/operations.md quotes them.
+Sized for CI (about two minutes). Each test runs real `celery worker` subprocesses (threads pool,
+with the beat-driven reaper embedded and made fast through the environment) against the test
+database, the session's dev model server and a `redis-server` of the test's own on a free port,
+which the test may kill and restart (never the shared one). With `-s` the tests print their time
+to recover; docs/operations.md quotes them.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from product.llm import quotas
 from product.llm.models import BudgetReservation, LLMCall
 
 ROOT = Path(__file__).resolve().parents[3]
-CHAOS_REDIS_DB = int(os.environ.get("KEEL_CHAOS_REDIS_DB", "10"))
 
 pytestmark = [
     pytest.mark.chaos,
@@ -46,17 +45,17 @@ pytestmark = [
         not (settings.REDIS_URL and settings.DATABASE_IS_POSTGRES),
         reason="chaos needs Postgres and Redis (CI always has both)",
     ),
+    pytest.mark.skipif(
+        shutil.which("redis-server") is None,
+        reason="chaos starts a redis-server of its own (apt-get install redis-server)",
+    ),
 ]
 
 
-def _chaos_redis_url() -> str:
-    return settings.REDIS_URL.rsplit("/", 1)[0] + f"/{CHAOS_REDIS_DB}"
-
-
 class ChaosWorkers:
-    """Start and kill workers that share the test database, a Redis db and the dev model server."""
+    """Start and kill workers that share the test database, the test's Redis and the dev model."""
 
-    def __init__(self, tmp: Path, devmodel: str) -> None:
+    def __init__(self, tmp: Path, devmodel: str, redis_url: str) -> None:
         db = settings.DATABASES["default"]
         url = (
             f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
@@ -71,7 +70,7 @@ class ChaosWorkers:
             "KEEL_VAR_DIR": str(tmp),
             "DATABASE_URL": url,
             "DATABASE_POOL_MAX": "10",
-            "REDIS_URL": _chaos_redis_url(),
+            "REDIS_URL": redis_url,
             "LLM_BASE_URL": devmodel,
             "LLM_API_KEY": "",
             "LLM_MODEL": "keel-dev-small",
@@ -145,18 +144,6 @@ class ChaosWorkers:
                 process.wait()
 
 
-@pytest.fixture
-def workers(tmp_path: Path, devmodel: str) -> Iterator[ChaosWorkers]:
-    import redis
-
-    redis.Redis.from_url(_chaos_redis_url()).flushdb()
-    chaos = ChaosWorkers(tmp_path, devmodel)
-    try:
-        yield chaos
-    finally:
-        chaos.stop_all()
-
-
 class OwnRedis:
     """A `redis-server` of the test's own (no persistence, like a cache-only deployment)."""
 
@@ -209,6 +196,15 @@ def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
         server.stop()
 
 
+@pytest.fixture
+def workers(tmp_path: Path, devmodel: str, own_redis: OwnRedis) -> Iterator[ChaosWorkers]:
+    chaos = ChaosWorkers(tmp_path, devmodel, own_redis.url)
+    try:
+        yield chaos
+    finally:
+        chaos.stop_all()
+
+
 class _Sender:
     """Stands in for the run_job task in this process: sends to the given broker."""
 
@@ -224,21 +220,6 @@ def own_broker(own_redis: OwnRedis, monkeypatch: pytest.MonkeyPatch) -> Iterator
     """Make this process enqueue to the test's own Redis (where its workers listen)."""
     app = Celery("keel-own-broker", broker=own_redis.url, set_as_current=False)
     monkeypatch.setattr("product.jobs.tasks.run_job", _Sender(app))
-    yield app
-    app.close()
-
-
-@pytest.fixture
-def chaos_broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[Celery]:
-    """Make this process enqueue to the chaos Redis db (where the chaos workers listen)."""
-    app = Celery("keel-chaos", broker=_chaos_redis_url(), set_as_current=False)
-
-    class Sender:
-        @staticmethod
-        def apply_async(args: tuple[Any, ...], queue: str = "llm", **options: Any) -> None:
-            app.send_task("jobs.run_job", args=args, queue=queue, **options)
-
-    monkeypatch.setattr("product.jobs.tasks.run_job", Sender)
     yield app
     app.close()
 
@@ -277,7 +258,7 @@ def _assert_every_job_succeeded_once(jobs: list[Job]) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_it_survives_a_worker_killed_mid_flight(
-    workers: ChaosWorkers, chaos_broker: Celery, alice: User, acme: Workspace, settings: Any
+    workers: ChaosWorkers, own_broker: Celery, alice: User, acme: Workspace, settings: Any
 ) -> None:
     settings.LLM_USER_REQUESTS_PER_MINUTE = 0
     first = workers.start("first")
@@ -317,16 +298,21 @@ def test_it_survives_a_worker_killed_mid_flight(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_reaper_brings_back_jobs_a_flushed_redis_lost(
-    workers: ChaosWorkers, chaos_broker: Celery, alice: User, acme: Workspace, settings: Any
+    workers: ChaosWorkers,
+    own_redis: OwnRedis,
+    own_broker: Celery,
+    alice: User,
+    acme: Workspace,
+    settings: Any,
 ) -> None:
     import redis
 
     settings.LLM_USER_REQUESTS_PER_MINUTE = 0
     jobs = [_submit(acme, alice, f"[[reply: Done flushed {n}]]") for n in range(10)]
     connection.close()
-    broker = redis.Redis.from_url(_chaos_redis_url())
-    assert broker.llen("llm") == 10
-    broker.flushdb()  # Redis restarted without persistence: the queue is gone
+    assert redis.Redis.from_url(own_redis.url).llen("llm") == 10
+    own_redis.stop()  # Redis restarted without persistence: the queue is gone
+    own_redis.start()
     workers.start("after-flush")
     _wait_until(
         lambda: Job.objects.filter(status=Job.Status.SUCCEEDED).count() == 10,
@@ -338,7 +324,7 @@ def test_the_reaper_brings_back_jobs_a_flushed_redis_lost(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_inside_the_ending_transaction_charges_each_job_once(
-    workers: ChaosWorkers, chaos_broker: Celery, alice: User, acme: Workspace, settings: Any
+    workers: ChaosWorkers, own_broker: Celery, alice: User, acme: Workspace, settings: Any
 ) -> None:
     """The window docs/architecture.md used to accept: the ledger row is in, the job not done.
 
@@ -466,7 +452,7 @@ def test_it_survives_a_redis_restart_mid_run(
     """
     settings.LLM_USER_REQUESTS_PER_MINUTE = 0
     settings.REDIS_URL = own_redis.url  # this process's SSE readers follow the workers' streams
-    worker = workers.start("survivor", REDIS_URL=own_redis.url)
+    worker = workers.start("survivor")
     slow = [
         _submit(acme, alice, f"[[reply: {_slow_reply(f'ask {n}')}]] [[delay_ms: 400]]")
         for n in range(8)
@@ -547,7 +533,7 @@ def test_every_submit_is_accepted_while_redis_is_down(
 ) -> None:
     """Redis is down for the submits: each is written and accepted; the reaper sends them later."""
     settings.LLM_USER_REQUESTS_PER_MINUTE = 0
-    worker = workers.start("patient", REDIS_URL=own_redis.url)
+    worker = workers.start("patient")
     own_redis.stop()
     jobs = [_submit(acme, alice, f"[[reply: Done outage {n}]]") for n in range(6)]
     reply = _send_chat(acme, alice, "Done chat in the outage")
