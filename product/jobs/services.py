@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerOperationalError
@@ -87,7 +87,7 @@ def enqueue(job: Job, *, countdown: float | None = None) -> None:
 def mark_not_enqueued(job_id: str) -> None:
     try:
         Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(enqueued_at=None)
-    except Exception:
+    except DatabaseError:
         # The database is away too: the old enqueued_at still gets it re-sent, only later.
         logger.exception("job %s: could not mark it for the reaper", job_id)
 
