@@ -25,6 +25,8 @@ from asgiref.sync import iscoroutinefunction
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.urls import URLPattern, URLResolver, re_path
 from ninja import NinjaAPI, Schema
@@ -35,7 +37,7 @@ from ninja.params.models import BodyModel, HeaderModel
 from pydantic import Field
 
 from product.apikeys.auth import BearerKeyAuth, WorkspaceSessionAuth
-from product.core.errors import InvalidInput, KeelError, error_body
+from product.core.errors import InvalidInput, KeelError, ServiceUnavailable, error_body
 from product.core.features import feature_apps
 from product.core.ratelimit import rate_limit_of
 from product.core.text import NO_NUL_PATTERN, NUL, nul_error, nul_paths
@@ -513,6 +515,19 @@ def on_model_validation_error(request: HttpRequest, exc: DjangoValidationError) 
 @api.exception_handler(json.JSONDecodeError)
 def on_bad_json(request: HttpRequest, exc: json.JSONDecodeError) -> HttpResponse:
     return api.envelope(request, 422, "malformed_json", "The request body is not valid JSON.")
+
+
+# The seconds a client should wait when the database is away (a restart takes a few).
+DATABASE_RETRY_AFTER_S = 5
+
+
+@api.exception_handler(DatabaseOperationalError)
+@api.exception_handler(DatabaseInterfaceError)
+def on_database_away(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # The database (the truth) cannot be reached: the only outage that refuses work. A broker
+    # outage never gets here (jobs are accepted and sent later, docs/operations.md).
+    logger.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+    return on_keel_error(request, ServiceUnavailable(retry_after=DATABASE_RETRY_AFTER_S))
 
 
 @api.exception_handler(Exception)

@@ -15,7 +15,12 @@ from celery.concurrency.prefork import TaskPool as PreforkPool
 from django.conf import settings
 from kombu import Queue
 
+from worker import kombu_redis
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "product.settings")
+
+# The worker must outlive a Redis restart (see worker/kombu_redis.py for the upstream issue).
+kombu_redis.install()
 
 app = Celery("keel")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -31,6 +36,9 @@ app.conf.update(
     task_ignore_result=True,
     task_store_errors_even_if_ignored=False,
     broker_connection_retry_on_startup=True,
+    # Keep reconnecting for as long as Redis is away (the default gives up after 100 tries and
+    # the worker exits); the database holds every job meanwhile.
+    broker_connection_max_retries=None,
     worker_hijack_root_logger=False,
     worker_send_task_events=False,
     timezone="UTC",

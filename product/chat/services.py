@@ -31,6 +31,7 @@ from product.chat import prompts, streams
 from product.chat.models import Conversation, Message
 from product.core.db import release_connection
 from product.core.errors import KeelError
+from product.core.resilience import REDIS_DOWN, quietly, with_retry
 from product.core.text import reject_nul
 from product.jobs import services as job_services
 from product.jobs.models import Job
@@ -45,6 +46,11 @@ REPLY_KIND = "chat.reply"
 TITLE_KIND = "chat.title"
 FEATURE = "chat"
 PERSIST_EVERY_S = 0.25
+# While Redis refuses stream writes, try again after this (doubling up to the max); at the end of
+# a reply wait at most STREAM_DRAIN_S for it before leaving the text to the database alone.
+STREAM_BACKOFF_FIRST_S = 0.1
+STREAM_BACKOFF_MAX_S = 1.0
+STREAM_DRAIN_S = 3.0
 MAX_MESSAGE_CHARS = 32000
 MAX_TITLE_CHARS = 80
 
@@ -96,8 +102,14 @@ def delete_conversation(*, conversation: Conversation, user: User) -> None:
         stop_reply(message=reply, user=user)
     backend = streams.get_backend()
     for message_id in conversation.messages.values_list("id", flat=True):
-        backend.clear(message_id)
+        _clear_stream(backend, message_id)
     conversation.delete()
+
+
+def _clear_stream(backend: streams.StreamBackend, message_id: uuid.UUID) -> None:
+    # Without Redis the entries stay until Redis drops them (a stream without a reader is only
+    # memory): deleting or replacing a message must not fail because of it.
+    quietly("stream clear", lambda: backend.clear(message_id), None)
 
 
 # --- Messages --------------------------------------------------------------------------------
@@ -263,7 +275,7 @@ def regenerate_reply(*, message: Message, user: User) -> Message:
     prompt = prompt_messages(conversation=conversation, before=message.position)
     reservation = _reserve(conversation=conversation, user=user, messages=prompt)
     position = message.position
-    streams.get_backend().clear(message.pk)
+    _clear_stream(streams.get_backend(), message.pk)
     message.delete()
     reply = _queue_reply(
         conversation=conversation, user=user, position=position, reservation=reservation
@@ -290,7 +302,7 @@ def edit_last_user_message(*, message: Message, user: User, text: str) -> Exchan
     user_message.text = text
     user_message.save(update_fields=["text", "updated_at"])
     if reply is not None:
-        streams.get_backend().clear(reply.pk)
+        _clear_stream(streams.get_backend(), reply.pk)
         reply.delete()
     new_reply = _queue_reply(
         conversation=conversation, user=user, position=message.position + 1, reservation=reservation
@@ -348,9 +360,16 @@ def _finish(message_id: uuid.UUID, status: str, *, on_commit: bool = False, **fi
     if done:
 
         def announce() -> None:
+            # Without Redis the `end` entry is skipped: a reader that hears nothing for a while
+            # loads the message, finds it finished and serves it from the database.
             backend = streams.get_backend()
-            backend.append(message_id, streams.END, json.dumps({"status": status}))
-            backend.expire(message_id)
+            end = json.dumps({"status": status})
+            quietly(
+                "stream end",
+                lambda: with_retry(lambda: backend.append(message_id, streams.END, end)),
+                "",
+            )
+            quietly("stream ttl", lambda: backend.expire(message_id), None)
 
         if on_commit:
             transaction.on_commit(announce)
@@ -388,29 +407,88 @@ def reconcile_reply(*, message: Message) -> Message:
 
 
 class _ReplyWriter:
-    """Collects deltas from the gateway: one stream entry each, the text persisted every 250 ms."""
+    """Collects deltas from the gateway: one stream entry each, the text persisted every 250 ms.
+
+    Redis may go away mid-reply. Deltas it refuses are buffered here, in order, and appended when
+    it answers again; the persisted text is always the text up to the persisted cursor, so a
+    reader that starts from the row and follows the stream after that cursor neither loses nor
+    repeats a delta. After a failure the writer cannot know what the stream kept (a restart
+    without persistence drops it; a reset connection may have applied an XADD it never
+    acknowledged), so it checks that the stream still ends at its cursor and, if not, starts
+    the stream over: a `reset` entry, then the whole text so far as one delta.
+    """
 
     def __init__(self, message: Message) -> None:
         self.message_id = message.pk
         self.backend = streams.get_backend()
         self.text = ""
         self.cursor = ""
+        self._streamed = ""  # the text the stream holds up to self.cursor
+        self._pending: list[str] = []
+        self._unsure = False  # a stream write failed: check the stream before the next one
+        self._stream_retry_at = 0.0
+        self._stream_backoff_s = STREAM_BACKOFF_FIRST_S
         self._persisted_at = time.monotonic()
         self._dirty = False
+
+    def start_over(self) -> None:
+        """An earlier attempt died mid-reply (the reaper re-ran the job): readers start over."""
+        try:
+            with_retry(lambda: self.backend.append(self.message_id, streams.RESET))
+        except REDIS_DOWN:
+            self._unsure = True
 
     def on_delta(self, delta: str) -> None:
         if not delta:
             return
-        self.cursor = self.backend.append(self.message_id, streams.DELTA, delta)
         self.text += delta
+        self._pending.append(delta)
+        self._flush_stream()
         self._dirty = True
         if time.monotonic() - self._persisted_at >= PERSIST_EVERY_S:
             self.persist()
 
+    def _flush_stream(self) -> bool:
+        """Append what is buffered; False (kept for later) while Redis is away."""
+        if not self._pending and not self._unsure:
+            return True
+        if time.monotonic() < self._stream_retry_at:
+            return False
+        try:
+            if self._unsure and self.backend.last_cursor(self.message_id) != self.cursor:
+                self.cursor = self.backend.append(self.message_id, streams.RESET)
+                if self.text:
+                    self.cursor = self.backend.append(self.message_id, streams.DELTA, self.text)
+                self._streamed, self._pending = self.text, []
+            self._unsure = False
+            while self._pending:
+                self.cursor = self.backend.append(self.message_id, streams.DELTA, self._pending[0])
+                self._streamed += self._pending.pop(0)
+        except REDIS_DOWN as exc:
+            if not self._unsure:
+                logger.warning("reply %s: stream unavailable (%s); buffering", self.message_id, exc)
+            self._unsure = True
+            self._stream_retry_at = time.monotonic() + self._stream_backoff_s
+            self._stream_backoff_s = min(STREAM_BACKOFF_MAX_S, self._stream_backoff_s * 2)
+            return False
+        self._stream_backoff_s = STREAM_BACKOFF_FIRST_S
+        return True
+
+    def drain(self) -> None:
+        """Before the reply ends: flush the buffer, waiting a little for Redis if it is away.
+
+        If it stays away, readers get the whole text from the database with the final event.
+        """
+        deadline = time.monotonic() + STREAM_DRAIN_S
+        while not self._flush_stream() and time.monotonic() < deadline:
+            time.sleep(max(0.0, min(self._stream_retry_at, deadline) - time.monotonic()))
+        self.persist()
+
     def persist(self) -> None:
         if self._dirty:
+            # The text that goes with the cursor, never more: buffered deltas follow in the stream.
             Message.objects.filter(pk=self.message_id).update(
-                text=self.text, stream_cursor=self.cursor
+                text=self._streamed, stream_cursor=self.cursor
             )
             release_connection()
         self._dirty = False
@@ -431,16 +509,15 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
         _release_unused(ctx.job)
         return {"stopped": True, "text": ""}
     backend = streams.get_backend()
+    writer = _ReplyWriter(message)
     if message.status == Message.Status.STREAMING or message.text or message.stream_cursor:
-        # An earlier attempt died mid-reply (the reaper re-ran the job): readers start over.
-        backend.append(message.pk, streams.RESET)
+        writer.start_over()
     Message.objects.filter(pk=message.pk).update(
         status=Message.Status.STREAMING, text="", stream_cursor="", error_code="", error_message=""
     )
     conversation = message.conversation
     prompt = prompt_messages(conversation=conversation, before=message.position)
     author = ctx.job.created_by
-    writer = _ReplyWriter(message)
     release_connection()
     try:
         result = gateway.stream(
@@ -456,12 +533,13 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
             on_delta=writer.on_delta,
             should_stop=ctx.is_cancelled,
         )
+        writer.drain()
     except CallCancelled:
-        writer.persist()
+        writer.drain()
         _finish(message.pk, Message.Status.STOPPED, text=writer.text, stream_cursor=writer.cursor)
         raise
     except LLMError as exc:
-        writer.persist()
+        writer.drain()
         _finish(
             message.pk,
             Message.Status.FAILED,
@@ -472,7 +550,7 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
         )
         raise
     except Exception:
-        writer.persist()
+        writer.drain()
         _finish(
             message.pk,
             Message.Status.FAILED,
@@ -486,7 +564,7 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
         # If the message was deleted mid-reply, _finish wrote no `end` (and set no TTL): make
         # sure the deltas written meanwhile expire anyway.
         if writer.cursor:
-            backend.expire(message.pk)
+            quietly("stream ttl", lambda: backend.expire(message.pk), None)
     status = Message.Status.STOPPED if result.stopped else Message.Status.DONE
     # The gateway's text is authoritative (it is what it billed); deltas add up to it.
     text = result.text if result.text else writer.text

@@ -31,6 +31,7 @@ from django.http import Http404, HttpRequest, StreamingHttpResponse
 
 from product.chat import services, streams
 from product.chat.models import Message
+from product.core.resilience import REDIS_DOWN
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,9 @@ def format_event(event: str | None, data: Any = None, *, cursor: str = "") -> by
 
 
 KEEPALIVE = b": keepalive\n\n"
+# Sent before ending a response when the stream is unavailable: reconnect in RETRY_MS.
+RETRY_MS = 2000
+RETRY_LATER = f"retry: {RETRY_MS}\n: stream unavailable, reconnect\n\n".encode()
 
 
 def _load(message_id: uuid.UUID) -> Message | None:
@@ -150,6 +154,14 @@ async def message_events(
         # The client went away (reload, tab closed, network): nothing to undo, it may resume.
         logger.debug("SSE reader for %s disconnected at %s", message.pk, after)
         raise
+    except REDIS_DOWN as exc:
+        # Redis is away (a restart, a failover). End this response cleanly and tell the browser
+        # when to come back: EventSource reconnects with Last-Event-ID (or the page with
+        # ?after=), and the resume starts at that cursor, so nothing is lost or repeated.
+        logger.warning(
+            "SSE reader for %s: stream unavailable (%s); client told to retry", message.pk, exc
+        )
+        yield RETRY_LATER
     finally:
         await reader.aclose()
 

@@ -62,6 +62,8 @@ class StreamBackend(Protocol):
 
     def clear(self, message_id: uuid.UUID) -> None: ...
 
+    def last_cursor(self, message_id: uuid.UUID) -> str: ...
+
     def read(self, message_id: uuid.UUID, *, after: str = "") -> list[Entry]: ...
 
     def reader(self, message_id: uuid.UUID) -> StreamReader: ...
@@ -124,6 +126,14 @@ class RedisStreamBackend:
     def clear(self, message_id: uuid.UUID) -> None:
         self._client.delete(_key(message_id))
 
+    def last_cursor(self, message_id: uuid.UUID) -> str:
+        """The newest entry's cursor, or "" (no stream: expired, or lost with a Redis restart)."""
+        found = self._client.xrevrange(_key(message_id), count=1)
+        if not found:
+            return ""
+        entry_id = found[0][0]
+        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
     def read(self, message_id: uuid.UUID, *, after: str = "") -> list[Entry]:
         return _entries(self._client.xread({_key(message_id): after or "0-0"}, count=100000))
 
@@ -177,6 +187,10 @@ class DatabaseStreamBackend:
 
     def clear(self, message_id: uuid.UUID) -> None:
         StreamEntry.objects.filter(message_id=message_id).delete()
+
+    def last_cursor(self, message_id: uuid.UUID) -> str:
+        last = StreamEntry.objects.filter(message_id=message_id).order_by("-id").first()
+        return str(last.id) if last is not None else ""
 
     def read(self, message_id: uuid.UUID, *, after: str = "") -> list[Entry]:
         return _db_read(message_id, after, limit=100000)

@@ -91,6 +91,14 @@ class RateLimited(KeelError):
     default_message = "Too many requests; please wait a moment."
 
 
+class ServiceUnavailable(KeelError):
+    """A server Keel needs (the database) is away for a moment: retry shortly, nothing was done."""
+
+    default_status = 503
+    default_code = "service_unavailable"
+    default_message = "The service is briefly unavailable; nothing was changed. Retry in a moment."
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     """The API's error envelope; every error answer has this shape (see ErrorOut in product/api)."""
     return {"error": {"code": code, "message": message, "details": details}}

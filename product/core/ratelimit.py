@@ -17,6 +17,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 
 from product.core.errors import RateLimited
+from product.core.resilience import quietly
 
 REQUEST_ATTRIBUTE = "_keel_rate_limit"
 
@@ -72,7 +73,8 @@ def check_rate_limit(request: HttpRequest, identity: str) -> RateLimit:
     now = time.time()
     window = math.floor(now / 60)
     reset_at = (window + 1) * 60
-    used = _count_hit(f"api-rate:{identity}:{window}")
+    # Without Redis nobody is counted (fail open): a fairness limit must not take the API down.
+    used = quietly("api rate limit", lambda: _count_hit(f"api-rate:{identity}:{window}"), 0)
     state = RateLimit(limit=limit, remaining=max(0, limit - used), reset_at=reset_at)
     setattr(request, REQUEST_ATTRIBUTE, state)
     if used > limit:

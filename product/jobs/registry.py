@@ -36,6 +36,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from product.core.db import release_connection
+from product.core.resilience import REDIS_DOWN
 from product.jobs.models import Job
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ logger = logging.getLogger(__name__)
 # Progress and cancel requests are synced this often; the heartbeat itself only every
 # settings.JOB_HEARTBEAT_EVERY_S (a progress bar wants ~1 s, liveness does not).
 PROGRESS_EVERY_S = 1.0
+# After a failed cache read, the cancel check trusts the database for this long.
+CACHE_BACKOFF_S = 2.0
 
 Handler = Callable[["JobContext"], dict[str, Any]]
 MessagesBuilder = Callable[[dict[str, Any]], list[dict[str, str]]]
@@ -126,13 +129,25 @@ class JobContext:
             return self._progress
 
     def is_cancelled(self) -> bool:
-        """Cheap enough to call between stream deltas: a cache flag, polled at most every 250 ms."""
+        """Cheap enough to call between stream deltas: a cache flag, polled at most every 250 ms.
+
+        The cache only makes a stop quick. The truth is the row's `cancel_requested`, which the
+        heartbeat thread reads every second (`_Beater.beat`), so when the cache (Redis) is away
+        this answers from what that thread saw, and the job carries on instead of failing.
+        """
         if self._cancelled:
             return True
         now = time.monotonic()
         if now - self._cancel_checked_at >= 0.25:
             self._cancel_checked_at = now
-            if cache.get(cancel_cache_key(self.job.pk)):
+            try:
+                flagged = cache.get(cancel_cache_key(self.job.pk))
+            except REDIS_DOWN:
+                logger.warning("cancel flag of job %s unreadable; the row decides", self.job.pk)
+                # Back off: a dead Redis must not cost a connect timeout per delta.
+                self._cancel_checked_at = now + CACHE_BACKOFF_S
+                flagged = False
+            if flagged:
                 self._cancelled = True
         return self._cancelled
 

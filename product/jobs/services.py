@@ -17,12 +17,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from product.accounts.models import User, Workspace
 from product.core.db import release_connection
+from product.core.resilience import REDIS_DOWN, quietly
 from product.jobs.models import Job
 from product.jobs.registry import (
     JobCancelled,
@@ -47,6 +49,10 @@ GENERIC_ERROR_AFTER_CALL = (
 )
 
 
+# What a refused enqueue raises: kombu wraps connection errors, a raw redis error may escape.
+BROKER_DOWN: tuple[type[BaseException], ...] = (BrokerOperationalError, *REDIS_DOWN)
+
+
 class RetryLater(Exception):  # noqa: N818 (an instruction to the task, not an error)
     """The job went back to the queue; the Celery task re-sends it after `countdown` seconds."""
 
@@ -63,12 +69,27 @@ def enqueue(job: Job, *, countdown: float | None = None) -> None:
     job_id, queue = str(job.pk), job.queue
 
     def send() -> None:
-        if countdown is None:
-            run_job_task.apply_async((job_id,), queue=queue)
-        else:
-            run_job_task.apply_async((job_id,), queue=queue, countdown=countdown)
+        try:
+            if countdown is None:
+                run_job_task.apply_async((job_id,), queue=queue)
+            else:
+                run_job_task.apply_async((job_id,), queue=queue, countdown=countdown)
+        except BROKER_DOWN:
+            # The broker is away (kombu OperationalError, a redis ConnectionError): the job is
+            # accepted all the same, because the row is the truth. A null enqueued_at tells the
+            # reaper to send it on its next round instead of after JOB_STALE_AFTER_S.
+            logger.warning("job %s not enqueued (broker unavailable); the reaper will", job_id)
+            mark_not_enqueued(job_id)
 
     transaction.on_commit(send)
+
+
+def mark_not_enqueued(job_id: str) -> None:
+    try:
+        Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(enqueued_at=None)
+    except DatabaseError:
+        # The database is away too: the old enqueued_at still gets it re-sent, only later.
+        logger.exception("job %s: could not mark it for the reaper", job_id)
 
 
 @transaction.atomic
@@ -142,7 +163,12 @@ def cancel_job(*, job: Job, user: User) -> Job:
         )
         if flagged:
             # The running worker polls this flag between deltas (registry.JobContext.is_cancelled).
-            cache.set(cancel_cache_key(job.pk), 1, timeout=settings.JOB_STALE_AFTER_S)
+            # Without Redis the worker still sees the row's flag within a second (registry).
+            quietly(
+                "cancel flag",
+                lambda: cache.set(cancel_cache_key(job.pk), 1, timeout=settings.JOB_STALE_AFTER_S),
+                None,
+            )
     job.refresh_from_db()
     if cancelled:
         _release_reservation(job)
@@ -161,7 +187,7 @@ def retry_job(*, job: Job, user: User) -> Job:
         updated = _requeue_for_retry(job, reservation)
     job.refresh_from_db()
     if updated:
-        cache.delete(cancel_cache_key(job.pk))
+        quietly("cancel flag", lambda: cache.delete(cancel_cache_key(job.pk)), None)
     elif reservation is not None:
         quotas.release(reservation)
     return job
@@ -340,9 +366,10 @@ def run_job(job_id: uuid.UUID | str) -> None:
 
     if countdown is not None:
         with transaction.atomic():
-            # Calls this attempt got answers for are charged; the re-run makes its own.
+            # Calls this attempt got answers for are ledgered; the reservation stays held for
+            # the re-run, which settles it (settling here too would settle it twice).
             for charge in ctx.charges:
-                charge.write()
+                charge.write(settle=False)
             requeued = Job.objects.filter(
                 pk=job.pk, status=Job.Status.RUNNING, attempts=job.attempts
             ).update(
@@ -358,11 +385,12 @@ def run_job(job_id: uuid.UUID | str) -> None:
             raise RetryLater(countdown)
         return
     if _end(job, ctx, ending, returned=returned):
-        if ending.status != Job.Status.SUCCEEDED:
-            job.refresh_from_db()
-            _release_reservation(job)
+        # Whatever was charged settled the reservation in the ending; whatever is still held
+        # (a failure, a cancel, a success without a model call) is released: once, either way.
+        job.refresh_from_db()
+        _release_reservation(job)
         if ending.status == Job.Status.CANCELLED:
-            cache.delete(cancel_cache_key(job.pk))
+            quietly("cancel flag", lambda: cache.delete(cancel_cache_key(job.pk)), None)
     release_connection()
 
 
@@ -412,8 +440,14 @@ def reap_stale_jobs() -> int:
                 enqueue(job)
         lost = list(
             Job.objects.select_for_update(skip_locked=True)
-            .filter(status=Job.Status.QUEUED, enqueued_at__lt=stale_before)
-            .filter(Q(retry_at__isnull=True) | Q(retry_at__lt=stale_before))[:500]
+            .filter(status=Job.Status.QUEUED)
+            .filter(
+                # The broker lost the message (or a countdown's message) long enough ago...
+                Q(enqueued_at__lt=stale_before)
+                & (Q(retry_at__isnull=True) | Q(retry_at__lt=stale_before))
+                # ...or refused it (enqueue marks it with a null enqueued_at): send it now.
+                | Q(enqueued_at__isnull=True) & (Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+            )[:500]
         )
         for job in lost:
             touched += 1

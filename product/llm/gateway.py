@@ -382,7 +382,12 @@ def _charge(reservation: BudgetReservation, ctx: _Context, drive: Callable[[], T
     try:
         result = drive()
     except BaseException:
-        _settle(reservation, ctx)  # failed attempts' rows are written already
+        # Failed attempts' rows are written already. Outside a job, nothing was charged: release
+        # now. Inside one, the job's ending decides (services.run_job): it releases for a failed
+        # or cancelled job, but a countdown retry keeps the reservation for the re-run, which
+        # settles it; releasing here left succeeded re-runs with a released reservation.
+        if ctx.job is None:
+            _settle(reservation, ctx)
         raise
     charge = PendingCharge(ctx, reservation)
     if ctx.job is None:

@@ -22,6 +22,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from product.accounts.models import User, Workspace
+from product.core.resilience import quietly
 from product.llm.catalog import cost_usd, get_model
 from product.llm.errors import InputTooLarge, QuotaExceeded
 from product.llm.models import BudgetReservation, LLMCall, WorkspaceBudget
@@ -58,6 +59,16 @@ def check_input(
     return tokens
 
 
+def _count(key: str) -> int:
+    # add() then incr() is atomic on Redis: concurrent requests each get a distinct count.
+    cache.add(key, 0, timeout=120)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # the key expired between add and incr
+        cache.add(key, 1, timeout=120)
+        return 1
+
+
 def _check_rate(user: User) -> None:
     limit = settings.LLM_USER_REQUESTS_PER_MINUTE
     if limit <= 0:
@@ -65,13 +76,9 @@ def _check_rate(user: User) -> None:
     now = time.time()
     window = int(now // 60)
     key = f"llm:rpm:{user.pk}:{window}"
-    # add() then incr() is atomic on Redis: concurrent requests each get a distinct count.
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the key expired between add and incr
-        cache.add(key, 1, timeout=120)
-        count = 1
+    # Without Redis the request is not counted (fail open): the budget, which is in the
+    # database, still holds; this per-minute limit is only fairness.
+    count = quietly("llm rate limit", lambda: _count(key), 0)
     if count > limit:
         retry_after = max(1, math.ceil((window + 1) * 60 - now))
         raise QuotaExceeded(
