@@ -1,7 +1,7 @@
 """Chaos: real Celery workers are SIGKILLed mid-flight, Redis loses its queue or restarts; the jobs
 survive.
 
-Sized for CI (about two minutes). Each test runs real `celery worker` subprocesses (threads pool,
+Sized for CI (about two and a half minutes). Each test runs real `celery worker` subprocesses (threads pool,
 with the beat-driven reaper embedded and made fast through the environment) against the test
 database, the session's dev model server and a `redis-server` of the test's own on a free port,
 which the test may kill and restart (never the shared one). With `-s` the tests print their time
