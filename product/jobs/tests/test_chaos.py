@@ -1,11 +1,12 @@
 """Chaos: real Celery workers are SIGKILLed mid-flight, Redis loses its queue or restarts; the jobs
 survive.
 
-Sized for CI (about two and a half minutes). Each test runs real `celery worker` subprocesses (threads pool,
-with the beat-driven reaper embedded and made fast through the environment) against the test
-database, the session's dev model server and a `redis-server` of the test's own on a free port,
-which the test may kill and restart (never the shared one). With `-s` the tests print their time
-to recover; docs/operations.md quotes them.
+Sized for CI (about two and a half minutes). Each test runs real `celery worker` subprocesses
+(threads pool, with the beat-driven reaper embedded and made fast through the environment) against
+the test database, the session's dev model server and a `redis-server` of the test's own on a free
+port, which the test may kill and restart (never the shared one); the Postgres case also runs a
+web process against a Postgres of its own (pgserver). With `-s` the tests print their time to
+recover; docs/operations.md quotes them.
 """
 
 from __future__ import annotations
