@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerOperationalError
@@ -315,6 +315,12 @@ def _end(job: Job, ctx: JobContext, ending: _Ending, *, returned: bool) -> bool:
             for charge in ctx.charges:
                 charge.write(settle=False)
         return False
+    except (OperationalError, InterfaceError):
+        # The database went away (a restart, a failover): nothing of the ending committed, so the
+        # job is neither finished nor charged. It stays running with its heartbeat stopped and the
+        # reaper re-runs it once the database is back; failing it here, on the next connection,
+        # would lose a job to an outage (the Postgres chaos test, docs/operations.md).
+        raise
     except Exception:
         if not returned:
             raise

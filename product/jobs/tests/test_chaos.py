@@ -1,21 +1,24 @@
 """Chaos: real Celery workers are SIGKILLed mid-flight, Redis loses its queue or restarts; the jobs
 survive.
 
-Sized for CI (about two minutes). Each test runs real `celery worker` subprocesses (threads pool,
-with the beat-driven reaper embedded and made fast through the environment) against the test
-database, the session's dev model server and a `redis-server` of the test's own on a free port,
-which the test may kill and restart (never the shared one). With `-s` the tests print their time
-to recover; docs/operations.md quotes them.
+Sized for CI (about two and a half minutes). Each test runs real `celery worker` subprocesses
+(threads pool, with the beat-driven reaper embedded and made fast through the environment) against
+the test database, the session's dev model server and a `redis-server` of the test's own on a free
+port, which the test may kill and restart (never the shared one); the Postgres case also runs a
+web process against a Postgres of its own (pgserver). With `-s` the tests print their time to
+recover; docs/operations.md quotes them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -566,3 +569,245 @@ def test_every_submit_is_accepted_while_redis_is_down(
         what="the title job to end",
     )
     _assert_no_unsettled_budget()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class OwnPostgres:
+    """A PostgreSQL 16 of the test's own (PyPI's pgserver), on a free TCP port, restartable.
+
+    pgserver runs initdb (as its `pgserver` user when we are root: Postgres refuses root) and
+    starts on a unix socket only; the test stops that and runs `pg_ctl` itself on 127.0.0.1, so
+    the processes get a plain DATABASE_URL and a restart keeps the data directory and the port.
+    """
+
+    def __init__(self, tmp: Path) -> None:
+        # Not under tmp: every pytest run (CI's too) chmods /tmp/pytest-of-<user> back to 0700,
+        # which locks the `pgserver` user out of a data directory inside it.
+        self.folder = Path(tempfile.mkdtemp(prefix="keel-chaos-pg-"))
+        self.pgdata = self.folder / "pg"
+        self.logs = tmp
+        self.port = _free_port()
+        self.user: str | None = None
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def create(self) -> None:
+        import atexit
+        import logging
+
+        from pgserver.postgres_server import get_server
+
+        self.pgdata.mkdir()
+        logging.getLogger("pgserver").setLevel(logging.WARNING)  # it logs every command at INFO
+        server = get_server(self.pgdata, cleanup_mode="stop")
+        self.user = server.system_user
+        server.cleanup()  # stops its socket-only server
+        atexit.unregister(server._cleanup)  # nothing left to clean at exit; the folder goes first
+        self.start()
+
+    def _pg_ctl(self, *args: str) -> None:
+        from pgserver._commands import POSTGRES_BIN_PATH
+
+        # Output to a file, not a pipe: the postmaster inherits pg_ctl's stdout and holds it open.
+        with (self.logs / "pg_ctl.log").open("ab") as out:
+            subprocess.run(
+                [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.pgdata), *args],
+                user=self.user,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=True,
+                timeout=30,
+            )
+
+    def start(self) -> None:
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.pgdata}"
+        self._pg_ctl("-w", "-l", str(self.pgdata / "log"), "-o", options, "start")
+
+    def crash(self) -> None:
+        # Immediate mode: every backend is killed, no checkpoint; the next start recovers from WAL.
+        self._pg_ctl("-w", "-m", "immediate", "stop")
+
+    def remove(self) -> None:
+        if (self.pgdata / "postmaster.pid").exists():
+            with contextlib.suppress(subprocess.SubprocessError):  # already down: the folder goes
+                self._pg_ctl("-w", "-m", "fast", "stop")
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture
+def own_postgres(tmp_path: Path) -> Iterator[OwnPostgres]:
+    pytest.importorskip("pgserver", reason="the Postgres restart case needs pgserver (dev group)")
+    server = OwnPostgres(tmp_path)
+    try:
+        server.create()
+    except (OSError, subprocess.SubprocessError) as exc:
+        server.remove()
+        pytest.skip(f"pgserver could not start a Postgres of the test's own: {exc}")
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+class WebProcess:
+    """`uvicorn product.asgi:application` on a free port, with the workers' environment."""
+
+    def __init__(self, tmp: Path, env: dict[str, str]) -> None:
+        self.port = _free_port()
+        self.log_path = tmp / "web.log"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "product.asgi:application"]
+            + ["--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log_path.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        import httpx
+
+        self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if self.client.get("/healthz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(self.log()[-3000:])
+            time.sleep(0.2)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.client.close()
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+def _manage(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+_CREATE_KEY = """
+from product.accounts.models import User
+from product.accounts.services import create_personal_workspace
+from product.apikeys.services import create_api_key
+user = User.objects.create_user("pg-chaos@example.com", "a long enough password")
+workspace = create_personal_workspace(user=user)
+membership = workspace.memberships.get(user=user)
+print(create_api_key(membership=membership, name="chaos", scopes=["read", "write"]).full_key)
+"""
+
+
+def test_it_survives_a_postgres_restart(
+    tmp_path: Path, devmodel: str, own_redis: OwnRedis, own_postgres: OwnPostgres
+) -> None:
+    """Postgres crashes with questions in flight and is started again on the same data directory.
+
+    Meanwhile the API answers 503 with `Retry-After` and the envelope, `/healthz` stays up and
+    `/readyz` says the database is down. After, every question accepted before the crash ends
+    succeeded (the reaper re-runs the endings that could not commit) and new submits are accepted.
+    """
+    workers = ChaosWorkers(tmp_path, devmodel, own_redis.url)
+    workers.env["DATABASE_URL"] = own_postgres.url
+    web: WebProcess | None = None
+    try:
+        _manage(workers.env, "migrate", "--no-input")
+        key = _manage(workers.env, "shell", "-c", _CREATE_KEY).strip().splitlines()[-1]
+        workers.start("pg-survivor")
+        web = WebProcess(tmp_path, workers.env)
+        api = web.client
+        auth = {"Authorization": f"Bearer {key}"}
+
+        def submit(text: str) -> Any:
+            return api.post(
+                "/api/v1/questions", json={"text": text, "task": "summarise"}, headers=auth
+            )
+
+        # ~1.5 s of streaming each: the crash lands while they run, their endings in the outage.
+        words = " ".join(f"w{n}" for n in range(3))
+        before = []
+        for n in range(6):
+            response = submit(f"[[reply: Done before {n} {words}]] [[delay_ms: 300]]")
+            assert response.status_code == 202, response.text
+            before.append(response.json()["id"])
+
+        def job(question_id: str) -> dict[str, Any]:
+            answer = api.get(f"/api/v1/questions/{question_id}", headers=auth)
+            assert answer.status_code == 200, answer.text
+            return dict(answer.json()["job"])
+
+        deadline = time.monotonic() + 20
+        while {job(q)["status"] for q in before} != {"running"}:
+            assert time.monotonic() < deadline, [job(q)["status"] for q in before]
+            time.sleep(0.2)
+        time.sleep(0.3)  # mid-reply: the crash lands before any ending commits
+
+        own_postgres.crash()
+        started = time.monotonic()
+        refused = submit("[[reply: Done never]]")
+        refused_s = time.monotonic() - started
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["Retry-After"] == "5"
+        assert refused.json()["error"]["code"] == "service_unavailable", refused.text
+        assert refused.json()["error"]["message"]
+        assert api.get("/healthz").status_code == 200
+        ready = api.get("/readyz")
+        assert ready.status_code == 503, ready.text
+        time.sleep(3)  # longer than the replies: every ending fails, the heartbeats stop
+
+        own_postgres.start()
+        back_at = time.monotonic()
+        deadline = back_at + 30
+        while (response := submit("[[reply: Done after]]")).status_code != 202:
+            assert response.status_code == 503, response.text
+            assert time.monotonic() < deadline, "no submit accepted 30 s after Postgres was back"
+            time.sleep(0.2)
+        first_submit_s = time.monotonic() - back_at
+        after = response.json()["id"]
+
+        deadline = time.monotonic() + 45
+        while {job(q)["status"] for q in [*before, after]} != {"succeeded"}:
+            assert time.monotonic() < deadline, [job(q) for q in [*before, after]]
+            time.sleep(0.3)
+        all_done_s = time.monotonic() - back_at
+        rerun = 0
+        for question_id in before:
+            answer = api.get(f"/api/v1/questions/{question_id}", headers=auth).json()
+            assert answer["answer"].startswith("Done before"), answer
+            # An ending the crash refused committed nothing: the reaper ran the job once more.
+            # One that came after the restart committed on its first attempt.
+            assert answer["job"]["attempts"] in (1, 2), answer["job"]
+            rerun += answer["job"]["attempts"] - 1
+        print(
+            f"\npostgres restart: 503 in {refused_s:.1f} s while down; first submit accepted "
+            f"{first_submit_s:.1f} s and every job done {all_done_s:.1f} s after it was back "
+            f"({rerun} of {len(before)} re-run by the reaper)"
+        )
+        assert api.get("/readyz").status_code == 200
+        assert workers.processes[0].poll() is None, workers.log("pg-survivor")[-3000:]
+    finally:
+        if web is not None:
+            web.stop()
+        workers.stop_all()
