@@ -6,6 +6,8 @@ workspace of his own. Tests talk about them by name.
 
 from __future__ import annotations
 
+from typing import Any
+
 import django
 import pytest
 from django.apps import apps
@@ -19,6 +21,7 @@ if not apps.ready:
 
 from product.accounts.models import Membership, User, Workspace  # noqa: E402
 from product.accounts.tests.factories import UserFactory, WorkspaceFactory  # noqa: E402
+from product.apikeys.tests.factories import bearer, make_key  # noqa: E402
 
 pytest_plugins = ["product.devmodel.testing"]
 
@@ -85,3 +88,15 @@ def charlie_client(charlie: User) -> Client:
     client = Client()
     client.force_login(charlie)
     return client
+
+
+@pytest.fixture
+def alice_api(alice: User, acme: Workspace) -> dict[str, Any]:
+    """Headers that call the API with a read+write key of alice's in Acme."""
+    return bearer(make_key(user=alice, workspace=acme))
+
+
+@pytest.fixture
+def charlie_api(charlie: User) -> dict[str, Any]:
+    """The same for charlie, in his own workspace: the outsider of every API test."""
+    return bearer(make_key(user=charlie, workspace=Workspace.objects.get(name="Charlie's corner")))

@@ -20,16 +20,6 @@ pytestmark = pytest.mark.usefixtures("devmodel_llm")
 ASK = {"text": "[[reply: A short summary.]]", "task": "summarise"}
 
 
-@pytest.fixture
-def alice_api(alice: User, acme: Workspace) -> dict[str, Any]:
-    return bearer(make_key(user=alice, workspace=acme))
-
-
-@pytest.fixture
-def charlie_api(charlie: User) -> dict[str, Any]:
-    return bearer(make_key(user=charlie, workspace=Workspace.objects.get(name="Charlie's corner")))
-
-
 def post(client: Client, path: str, body: Any, headers: dict[str, Any], **extra: Any) -> Any:
     return client.post(
         path, data=json.dumps(body), content_type="application/json", **headers, **extra

@@ -21,16 +21,6 @@ from product.jobs.models import Job
 MakeJob = Callable[..., Job]
 
 
-@pytest.fixture
-def alice_api(alice: User, acme: Workspace) -> dict[str, Any]:
-    return bearer(make_key(user=alice, workspace=acme))
-
-
-@pytest.fixture
-def charlie_api(charlie: User) -> dict[str, Any]:
-    return bearer(make_key(user=charlie, workspace=Workspace.objects.get(name="Charlie's corner")))
-
-
 def post(client: Client, path: str, headers: dict[str, Any]) -> Any:
     return client.post(path, data=json.dumps({}), content_type="application/json", **headers)
 
