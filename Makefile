@@ -33,7 +33,7 @@ setup: .venv/.synced ## Create the venv from uv.lock, migrate, create the demo u
 
 .PHONY: dev
 dev: setup ## Run web + worker + beat (+ the dev model server when no LLM_API_KEY) in one terminal.
-	DEBUG=true $(RUN) honcho -f Procfile.dev start web worker beat $(if $(LLM_API_KEY),,devmodel)
+	DEBUG=true $(RUN) honcho -f Procfile.dev start web worker knowledge beat $(if $(LLM_API_KEY),,devmodel)
 
 .PHONY: lint
 lint: .venv/.synced ## ruff check + format check + import layers (import-linter, pyproject.toml).

@@ -43,6 +43,13 @@ def _fresh_cache(request: pytest.FixtureRequest) -> None:
         cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Uploaded files go to a folder of the test's own, never to var/media."""
+    settings = request.getfixturevalue("settings")
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
 @pytest.fixture
 def alice(db: None) -> User:
     user = UserFactory(email="alice@example.com", name="Alice")

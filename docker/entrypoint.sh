@@ -17,6 +17,11 @@ case "${1:-web}" in
     exec celery -A worker worker -Q llm,default -P threads \
       -c "${WORKER_CONCURRENCY:-100}" --loglevel "${LOG_LEVEL:-INFO}"
     ;;
+  knowledge-worker)
+    # Document ingestion is CPU work (parsing): processes, not threads, on a queue of its own.
+    exec celery -A worker worker -Q knowledge -P prefork \
+      -c "${KNOWLEDGE_WORKER_CONCURRENCY:-2}" --loglevel "${LOG_LEVEL:-INFO}"
+    ;;
   beat)
     exec celery -A worker beat --loglevel "${LOG_LEVEL:-INFO}" \
       --schedule /app/var/celerybeat-schedule

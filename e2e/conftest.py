@@ -211,7 +211,7 @@ def run_stack(var_dir: Path, *, embedded: bool = False) -> Iterator[Stack]:
             "worker",
             "worker",
             "-Q",
-            "llm,default",
+            "llm,default,knowledge",
             "-P",
             "threads",
             "-c",

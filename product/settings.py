@@ -89,6 +89,7 @@ INSTALLED_APPS = [
 FEATURE_APPS = [
     "product.chat",
     "product.ask",
+    "product.knowledge",
 ]
 INSTALLED_APPS += FEATURE_APPS
 
@@ -259,8 +260,23 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default="") or VAR_DIR / "media")
+MEDIA_URL = "media/"  # never served: uploaded files are read by the workers, not by browsers
+# Uploaded documents: local files by default; any S3-compatible store when a bucket is named
+# (django-storages; AWS_* variables as django-storages documents them: endpoint, keys, region).
+STORAGE_S3_BUCKET: str = env.str("STORAGE_S3_BUCKET", default="")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if not STORAGE_S3_BUCKET
+    else {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": STORAGE_S3_BUCKET,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "default_acl": None,
+            "file_overwrite": False,
+        },
+    },
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG or TESTING
@@ -370,6 +386,7 @@ LLM_CATALOG: dict[str, dict[str, Any]] = {
         "output": "10.00",
     },
     "keel-dev-embed": {"context_window": 8192, "input": "0.02", "output": "0"},
+    "keel-dev-embed-large": {"context_window": 8192, "input": "0.13", "output": "0"},
     "text-embedding-3-small": {"context_window": 8192, "input": "0.02", "output": "0"},
 }
 LLM_CATALOG.update(env.json("LLM_CATALOG_JSON", default={}))
@@ -416,3 +433,35 @@ if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,31}", API_KEY_PREFIX):
     raise ImproperlyConfigured(
         f"API_KEY_PREFIX={API_KEY_PREFIX!r}: use 1-32 letters, digits or '_', starting with a letter."
     )
+
+# --- Knowledge (documents, retrieval) -------------------------------------------------------
+# Uploads are checked before parsing; parsing runs under these limits so a hostile file cannot
+# stall a worker (product/knowledge/parsing.py).
+KNOWLEDGE_MAX_UPLOAD_BYTES: int = env.int("KNOWLEDGE_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
+KNOWLEDGE_MAX_PAGES: int = env.int("KNOWLEDGE_MAX_PAGES", default=2000)
+KNOWLEDGE_MAX_CHARS: int = env.int("KNOWLEDGE_MAX_CHARS", default=5_000_000)
+KNOWLEDGE_PARSE_TIMEOUT_S: float = env.float("KNOWLEDGE_PARSE_TIMEOUT_S", default=60.0)
+# Chunks: token-sized, with overlap (product/knowledge/chunking.py).
+KNOWLEDGE_CHUNK_TOKENS: int = env.int("KNOWLEDGE_CHUNK_TOKENS", default=350)
+KNOWLEDGE_CHUNK_OVERLAP_TOKENS: int = env.int("KNOWLEDGE_CHUNK_OVERLAP_TOKENS", default=50)
+# Texts per embeddings request.
+KNOWLEDGE_EMBED_BATCH: int = env.int("KNOWLEDGE_EMBED_BATCH", default=64)
+# Embedding models a workspace may pick, with their vector size (sent as `dimensions` when the
+# model takes it). Override with KNOWLEDGE_EMBEDDING_MODELS_JSON.
+KNOWLEDGE_EMBEDDING_MODELS: dict[str, dict[str, Any]] = {
+    "keel-dev-embed": {"dimensions": 256},
+    "keel-dev-embed-large": {"dimensions": 512},
+    "text-embedding-3-small": {"dimensions": 1536},
+    "text-embedding-3-large": {"dimensions": 3072},
+}
+KNOWLEDGE_EMBEDDING_MODELS.update(env.json("KNOWLEDGE_EMBEDDING_MODELS_JSON", default={}))
+# The model a workspace's first index uses.
+KNOWLEDGE_EMBEDDING_MODEL: str = env.str("KNOWLEDGE_EMBEDDING_MODEL", default="") or (
+    LLM_EMBEDDING_MODEL
+)
+# A passage counts as relevant to a question when the keyword leg found it or its cosine
+# similarity reaches this (grounded chat says "nothing found" below it).
+KNOWLEDGE_MIN_SIMILARITY: float = env.float("KNOWLEDGE_MIN_SIMILARITY", default=0.25)
+# Postgres: collections smaller than this share of the workspace's index are searched exactly
+# (pgvector filters after its HNSW scan, so a selective filter would lose recall).
+KNOWLEDGE_EXACT_SEARCH_BELOW: int = env.int("KNOWLEDGE_EXACT_SEARCH_BELOW", default=20_000)

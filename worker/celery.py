@@ -1,7 +1,8 @@
 """The Celery app: the only place Celery is configured.
 
 Model calls are I/O bound, so the `llm` queue runs on a threads pool with high concurrency (one
-process holds 200+ calls in flight). `default` carries everything else. The database is the truth
+process holds 200+ calls in flight). `knowledge` (document ingestion: parsing is CPU work) has a
+worker of its own, so a big PDF never delays a chat reply. `default` carries everything else. The database is the truth
 about jobs; the broker is only a transport (see product/jobs/ and docs/architecture.md).
 """
 
@@ -26,7 +27,7 @@ app = Celery("keel")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
 app.conf.update(
-    task_queues=(Queue("default"), Queue("llm")),
+    task_queues=(Queue("default"), Queue("llm"), Queue("knowledge")),
     task_default_queue="default",
     # A worker acknowledges a message only after the task ran, and reserves only what it runs;
     # a message whose worker died is requeued, not lost.

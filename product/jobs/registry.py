@@ -12,7 +12,7 @@ JobsConfig.ready):
 The handler returns the JSON result. The jobs machinery then ends the job in one transaction: the
 ledger row of the call that answered and the reservation's settlement (handed over by the gateway,
 because the handler passed `job=ctx`), the rows registered with `ctx.on_finish`, and the job's
-outcome, written only by the attempt that holds the claim. Raising an LLMError fails the job with
+outcome, written only by the attempt that holds the claim. Raising a KeelError fails the job with
 the error's readable message (or schedules a countdown retry, see services.run_job).
 
 Heartbeats are written by one thread per process for every running job (one UPDATE for all of them,

@@ -24,6 +24,7 @@ from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from product.accounts.models import User, Workspace
 from product.core.db import release_connection
+from product.core.errors import KeelError
 from product.core.resilience import REDIS_DOWN, quietly
 from product.jobs.models import Job
 from product.jobs.registry import (
@@ -35,7 +36,7 @@ from product.jobs.registry import (
     get_messages_builder,
 )
 from product.llm import quotas
-from product.llm.errors import CallCancelled, LLMError, ProviderError
+from product.llm.errors import CallCancelled, ProviderError
 from product.llm.models import BudgetReservation
 
 logger = logging.getLogger(__name__)
@@ -364,7 +365,9 @@ def run_job(job_id: uuid.UUID | str) -> None:
             ending = _Ending(Job.Status.QUEUED)
         else:
             ending = _Ending(Job.Status.FAILED, None, exc.code, exc.message)
-    except LLMError as exc:
+    except KeelError as exc:
+        # Any error of the product's own (a quota, a file that cannot be parsed, ...) fails the
+        # job with its readable message; only unexpected exceptions get the generic one.
         ending = _Ending(Job.Status.FAILED, None, exc.code, exc.message)
     except Exception:
         logger.exception("job %s (%s) crashed", job.pk, job.kind)

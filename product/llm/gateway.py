@@ -689,8 +689,15 @@ def embed(
     feature: str,
     texts: list[str],
     model: str | None = None,
+    dimensions: int | None = None,
+    job: JobLink | None = None,
 ) -> list[list[float]]:
-    """Embed texts (one request); ledgered like a chat call, with output tokens 0."""
+    """Embed texts (one request); ledgered like a chat call, with output tokens 0.
+
+    Charged at once, also inside a job (`job` only links the ledger rows to it): a batch of
+    embeddings is kept by the caller as soon as it returns, so there is no outcome to wait for.
+    `dimensions` is sent for models that take it (OpenAI's text-embedding-3, the dev server).
+    """
     model = model or settings.LLM_EMBEDDING_MODEL
     messages = [{"role": "user", "content": text} for text in texts]
     # Batches of chunks may be long in total; the chat input cap does not apply to them.
@@ -703,13 +710,14 @@ def embed(
         max_tokens=0,
         check_size=False,
     )
-    ctx = _Context(workspace, user, feature, "embed", "1", None)
+    ctx = _Context(workspace, user, feature, "embed", "1", job)
+    extra: dict[str, Any] = {} if dimensions is None else {"dimensions": dimensions}
 
     def run(model_name: str, attempt: int, retry_of: LLMCall | None) -> list[list[float]]:
         started = time.monotonic()
         try:
             raw = get_client().embeddings.with_raw_response.create(
-                model=model_name, input=texts, encoding_format="float"
+                model=model_name, input=texts, encoding_format="float", **extra
             )
             response = raw.parse()
         except CALL_ERRORS as exc:

@@ -1,0 +1,5 @@
+from django.http import HttpRequest, HttpResponse
+
+
+def collection_list(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("")
