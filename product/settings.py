@@ -330,6 +330,8 @@ LOGGING: dict[str, Any] = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "httpx": {"level": "WARNING"},
+        # The openai SDK's own HTTP client (its fork of httpx): a line per model call otherwise.
+        "httpx2": {"level": "WARNING"},
         "openai": {"level": "WARNING"},
     },
 }
