@@ -190,6 +190,8 @@ class Report:
     index_model: str | None
     weights: dict[str, float]
     workspace_id: uuid.UUID | None  # kept with --keep
+    # Fused scores under other (keyword, vector) weights, when asked: a tuning aid.
+    sweep: dict[tuple[float, float], evaluation.Scores] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -202,6 +204,16 @@ class Report:
             **self.timing,
             "index_model": self.index_model,
             "weights": self.weights,
+            **(
+                {
+                    "sweep": {
+                        f"{keyword}:{vector}": scores.as_dict(self.k)
+                        for (keyword, vector), scores in self.sweep.items()
+                    }
+                }
+                if self.sweep
+                else {}
+            ),
         }
 
 
@@ -338,9 +350,13 @@ def evaluate(
     depth: int | None = None,
     workspace_name: str = "Knowledge evaluation",
     keep: bool = False,
+    sweep: list[tuple[float, float]] | None = None,
     progress: Progress | None = None,
 ) -> Report:
-    """Ingest the BEIR corpus into a scratch workspace, search every judged query, score."""
+    """Ingest the BEIR corpus into a scratch workspace, search every judged query, score.
+
+    `sweep`: (keyword, vector) fusion weights to score the fused list under as well.
+    """
     say: Progress = progress or (lambda message: None)
     if k < 1:
         raise InvalidInput("k must be at least 1.")
@@ -363,6 +379,25 @@ def evaluate(
             )
             qrels = {query_id: beir.qrels[query_id] for query_id in judged}
             scores = {leg: evaluation.score_run(run, qrels, k=k) for leg, run in runs.items()}
+            swept: dict[tuple[float, float], evaluation.Scores] = {}
+            for keyword_weight, vector_weight in sweep or []:
+                say(f"fusion weights keyword {keyword_weight} / vector {vector_weight}")
+                with override_settings(
+                    KNOWLEDGE_KEYWORD_WEIGHT=keyword_weight, KNOWLEDGE_VECTOR_WEIGHT=vector_weight
+                ):
+                    other, _, _ = _search_all(
+                        beir,
+                        judged,
+                        workspace,
+                        collection,
+                        by_document,
+                        k=k,
+                        depth=depth,
+                        timing=Timing(),
+                    )
+                swept[(keyword_weight, vector_weight)] = evaluation.score_run(
+                    other["fused"], qrels, k=k
+                )
             return Report(
                 k=k,
                 documents=len(beir.corpus),
@@ -382,6 +417,7 @@ def evaluate(
                     "vector": float(settings.KNOWLEDGE_VECTOR_WEIGHT),
                 },
                 workspace_id=workspace.pk if keep else None,
+                sweep=swept,
             )
         finally:
             if not keep:

@@ -61,7 +61,17 @@ def test_load_beir_says_which_file_and_line_is_wrong(tmp_path: Path) -> None:
 def test_evaluate_scores_each_leg_and_leaves_nothing_behind(tmp_path: Path) -> None:
     folder = write_beir(tmp_path / "set")
     out = StringIO()
-    call_command("knowledge", "evaluate", "--beir", str(folder), "--json", stdout=out, stderr=out)
+    call_command(
+        "knowledge",
+        "evaluate",
+        "--beir",
+        str(folder),
+        "--json",
+        "--sweep",
+        "1:0,0:1",
+        stdout=out,
+        stderr=out,
+    )
     lines = out.getvalue().splitlines()
     result = json.loads(next(line for line in reversed(lines) if line.startswith("{")))
     assert (result["docs"], result["ready"], result["queries"]) == (3, 3, 2)
@@ -71,6 +81,9 @@ def test_evaluate_scores_each_leg_and_leaves_nothing_behind(tmp_path: Path) -> N
     assert set(result["vector"]) == {"ndcg@10", "recall@10", "mrr"}
     assert result["index_model"] == "keel-dev-embed"
     assert any(line.startswith("fused ") for line in lines)
+    # Keyword weight alone is the keyword leg's order; vector weight alone the vector leg's.
+    assert result["sweep"]["1.0:0.0"] == result["keyword"]
+    assert result["sweep"]["0.0:1.0"] == result["vector"]
     # The scratch user, workspace and every row of theirs are gone.
     assert not Workspace.objects.exists()
     assert not User.objects.exists()
@@ -89,6 +102,7 @@ def test_evaluate_keeps_the_scratch_workspace_when_asked(tmp_path: Path) -> None
     workspace = Workspace.objects.get()
     assert f"kept the scratch workspace {workspace.pk}" in out.getvalue()
     assert Document.objects.filter(workspace=workspace, status="ready").count() == 3
+    assert workspace.created_by is not None
     assert not workspace.created_by.is_active
 
 

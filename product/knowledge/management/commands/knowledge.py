@@ -1,6 +1,7 @@
 """`manage.py knowledge SUBCOMMAND`: operator tools for the knowledge feature.
 
     manage.py knowledge evaluate --beir DIR [--k 10] [--depth 30] [--workspace-name NAME] [--keep]
+                                 [--sweep 1:0.5,1:0.25] [--json]
 
 `evaluate` measures retrieval quality on a BEIR folder through the real ingestion pipeline and
 `retrieval.search` (product/knowledge/quality.py says how), and prints nDCG@k, recall@k and MRR@k
@@ -12,6 +13,7 @@ the Python documentation, offline: `python bench/knowledge_corpus.py`.
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,19 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from product.core.errors import KeelError
 from product.knowledge import quality
+
+
+def _weight_pairs(value: str) -> list[tuple[float, float]]:
+    pairs = []
+    for pair in value.split(","):
+        keyword, _, vector = pair.partition(":")
+        try:
+            pairs.append((float(keyword), float(vector)))
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(
+                f"{pair!r}: give weights as keyword:vector, e.g. 1:0.25"
+            ) from exc
+    return pairs
 
 
 class Command(BaseCommand):
@@ -49,6 +64,13 @@ class Command(BaseCommand):
             "--keep", action="store_true", help="Keep the scratch workspace for a look at it."
         )
         evaluate.add_argument(
+            "--sweep",
+            type=_weight_pairs,
+            default=None,
+            metavar="KW:VW,...",
+            help="Also score the fused list under these keyword:vector fusion weights.",
+        )
+        evaluate.add_argument(
             "--json", action="store_true", help="Print the report as one JSON line last."
         )
 
@@ -64,6 +86,7 @@ class Command(BaseCommand):
                 depth=options["depth"],
                 workspace_name=options["workspace_name"],
                 keep=options["keep"],
+                sweep=options["sweep"],
                 progress=lambda message: self.stderr.write(message),
             )
         except KeelError as exc:
@@ -77,6 +100,11 @@ class Command(BaseCommand):
         self.stdout.write(f"{'':8} {f'nDCG@{k}':>9} {f'recall@{k}':>10} {f'MRR@{k}':>8}")
         for leg, scores in report.scores.items():
             self.stdout.write(f"{leg:8} {scores.ndcg:9.4f} {scores.recall:10.4f} {scores.mrr:8.4f}")
+        for (keyword, vector), scores in report.sweep.items():
+            self.stdout.write(
+                f"{f'{keyword}:{vector}':8} {scores.ndcg:9.4f} {scores.recall:10.4f} "
+                f"{scores.mrr:8.4f}  (fused, keyword:vector weights)"
+            )
         timing = report.timing
         self.stdout.write(
             f"ingest {timing['ingest_s']:.1f} s ({timing['ingest_docs_per_s']} docs/s, "
