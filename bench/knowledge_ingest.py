@@ -55,7 +55,7 @@ WORDS_PER_PARAGRAPH = 85  # ~340 words a page: a page of a report set in 11 pt
 
 
 # Common English words: a page of them costs what a page of prose costs in tokens (~1.2 a word).
-WORDS = (
+WORDS_TEXT = (
     "the of and to in is that for it as was with be by on not he this are or his from at which "
     "but have an they you were her she there been one all we their has would when if so no "
     "will more can out up about who said them into some could time than first its two may "
@@ -66,7 +66,8 @@ WORDS = (
     "design service account market policy budget review plan team project country city "
     "water energy health school family company history money power light music language "
     "research science nature market growth price cost risk level area group program method"
-).split()
+)
+WORDS = WORDS_TEXT.split()
 
 
 def pages_of(rng: random.Random, words: list[str], doc: int) -> list[tuple[str, list[str]]]:

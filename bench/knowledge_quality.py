@@ -9,7 +9,8 @@ Prints one JSON line last:
 {"bench":"knowledge_quality","docs":..,"queries":..,"keyword":{"ndcg@10":..,"recall@10":..,
 "mrr":..},"vector":{..},"fused":{..},"cpu_ms_per_query":..}
 (goals: fused >= the best single leg; fused nDCG@10 >= 0.6 with the dev embeddings).
-Sizes: BENCH_KQ_DOCS (2000), BENCH_KQ_QUERIES (300), BENCH_KQ_SEED (7).
+Sizes: BENCH_KQ_DOCS (2000), BENCH_KQ_QUERIES (300), BENCH_KQ_SEED (7). BENCH_KQ_SWEEP="1:0.25,1:0"
+also scores the fused list under those keyword:vector fusion weights.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ DOCS = int(os.environ.get("BENCH_KQ_DOCS", "2000"))
 QUERIES = int(os.environ.get("BENCH_KQ_QUERIES", "300"))
 SEED = int(os.environ.get("BENCH_KQ_SEED", "7"))
 K = 10
+# Other keyword:vector fusion weights to score the fused list under too ("1:0.25,1:0.1").
+SWEEP = [
+    (float(pair.split(":")[0]), float(pair.split(":")[1]))
+    for pair in os.environ.get("BENCH_KQ_SWEEP", "").split(",")
+    if pair
+]
 
 
 def main() -> None:
@@ -36,7 +43,10 @@ def main() -> None:
         from product.knowledge import quality
 
         report = quality.evaluate(
-            folder, k=K, progress=lambda message: print(message, file=sys.stderr, flush=True)
+            folder,
+            k=K,
+            sweep=SWEEP,
+            progress=lambda message: print(message, file=sys.stderr, flush=True),
         )
         backend = "postgres" if stack.database_url.startswith("postgres") else "sqlite"
     result = report.as_dict()
@@ -58,6 +68,7 @@ def main() -> None:
             "weights": result["weights"],
             "backend": backend,
             "corpus": folder.name,
+            **({"sweep": result["sweep"]} if SWEEP else {}),
         }
     )
 
