@@ -13,7 +13,8 @@ sections stay in the corpus as distractors.
 
 The sample is deterministic: the same package version, sizes and seed give the same files (the
 folder's meta.json records them, and a folder that matches is reused as it is). Writes a BEIR
-folder: corpus.jsonl (_id, title, text), queries.jsonl (_id, text), qrels/test.tsv.
+folder: corpus.jsonl (_id, title, text), queries.jsonl (_id, text), qrels/test.tsv, and
+sources.tsv (which section each opaque document id is).
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ VAGUE_WORDS = {
 }  # fmt: skip
 MIN_QUERY_WORDS = 2
 MIN_DOCUMENT_WORDS = 20
+# Bumped when the files' shape changes, so that a cached folder of the old shape is rebuilt.
+FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -223,19 +226,26 @@ def sample(
 
 
 def write_beir(out: Path, corpus: list[Section], asked: list[Section]) -> None:
+    """The BEIR files; document ids are opaque (`d0001`), since a section's anchor is made from
+    its heading, and sources.tsv says which section each one is."""
     (out / "qrels").mkdir(parents=True, exist_ok=True)
+    ids = {section.id: f"d{number:04d}" for number, section in enumerate(corpus)}
     with (out / "corpus.jsonl").open("w", encoding="utf-8") as file:
         for section in corpus:
-            row = {"_id": section.id, "title": "", "text": section.text}
+            row = {"_id": ids[section.id], "title": "", "text": section.text}
             file.write(json.dumps(row, ensure_ascii=False) + "\n")
+    with (out / "sources.tsv").open("w", encoding="utf-8") as file:
+        file.write("corpus-id\tsection\theading\n")
+        for section in corpus:
+            file.write(f"{ids[section.id]}\t{section.id}\t{section.heading}\n")
     with (out / "queries.jsonl").open("w", encoding="utf-8") as file:
         for number, section in enumerate(asked):
-            row = {"_id": f"q{number}", "text": section.heading}
+            row = {"_id": f"q{number:03d}", "text": section.heading}
             file.write(json.dumps(row, ensure_ascii=False) + "\n")
     with (out / "qrels" / "test.tsv").open("w", encoding="utf-8") as file:
         file.write("query-id\tcorpus-id\tscore\n")
         for number, section in enumerate(asked):
-            file.write(f"q{number}\t{section.id}\t1\n")
+            file.write(f"q{number:03d}\t{ids[section.id]}\t1\n")
 
 
 def build(*, out: Path | None = None, docs: int = 2000, queries: int = 300, seed: int = 7) -> Path:
@@ -243,7 +253,14 @@ def build(*, out: Path | None = None, docs: int = 2000, queries: int = 300, seed
     deb = fetch_package()
     version = package_version(deb)
     out = out or CACHE / f"beir-{PACKAGE}-{version}-{docs}d-{queries}q-s{seed}"
-    meta = {"package": PACKAGE, "version": version, "docs": docs, "queries": queries, "seed": seed}
+    meta = {
+        "format": FORMAT,
+        "package": PACKAGE,
+        "version": version,
+        "docs": docs,
+        "queries": queries,
+        "seed": seed,
+    }
     meta_path = out / "meta.json"
     if meta_path.exists():
         existing = json.loads(meta_path.read_text())
