@@ -34,8 +34,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from product.devmodel.words import all_words, content_words
+
 MODELS = ["keel-dev-small", "keel-dev-large"]
 EMBEDDING_DIMENSIONS = 256
+DEFAULT_EMBEDDING_MODEL = "keel-dev-embed"
 ENCODING = get_encoding("o200k_base")
 MARKER_RE = re.compile(r"\[\[\s*([a-z_]+)\s*(?::\s*(.*?))?\s*\]\]", re.DOTALL)
 HOSTILE_HTML = (
@@ -430,17 +433,30 @@ async def chat_completions(request: Request) -> Response:
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
 
-def embed_text(text: str, dimensions: int = EMBEDDING_DIMENSIONS) -> list[float]:
-    """Hashed bag of words, L2-normalised: texts sharing words get a high cosine similarity."""
+def embed_text(
+    text: str, dimensions: int = EMBEDDING_DIMENSIONS, model: str = DEFAULT_EMBEDDING_MODEL
+) -> list[float]:
+    """Hashed bag of content words, L2-normalised: texts sharing them get a high cosine similarity.
+
+    Words are lowercased, function words dropped and suffixes folded (product/devmodel/words.py), so
+    "stale jobs are re-enqueued" and "the reaper re-enqueues a stale job" land close together. The
+    model name seeds the hash: each model is its own vector space, as with real providers, so
+    vectors from two models must not be compared (the knowledge feature re-embeds on a switch).
+    """
     vector = [0.0] * dimensions
-    for word in re.findall(r"\w+", text.lower()):
-        digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+    # A text of function words only ("to be or not to be") still deserves its own direction.
+    words = content_words(text) or all_words(text)
+    for word in words:
+        digest = hashlib.blake2b(f"{model}\0{word}".encode(), digest_size=8).digest()
         index = int.from_bytes(digest[:4], "little") % dimensions
         vector[index] += 1.0 if digest[4] & 1 else -1.0
     norm = math.sqrt(sum(v * v for v in vector))
     if norm == 0:
-        # An empty text still needs a unit vector; pick a fixed axis.
-        vector[0] = 1.0
+        # An empty text (or one whose words cancelled out) still needs a unit vector: a fixed
+        # axis, per model.
+        digest = hashlib.blake2b(model.encode(), digest_size=4).digest()
+        vector = [0.0] * dimensions
+        vector[int.from_bytes(digest, "little") % dimensions] = 1.0
         return vector
     return [v / norm for v in vector]
 
@@ -462,11 +478,12 @@ async def embeddings(request: Request) -> Response:
     dimensions = int(body.get("dimensions") or EMBEDDING_DIMENSIONS)
     if not 1 <= dimensions <= 4096:
         return error_response(400, "'dimensions' must be between 1 and 4096.")
+    model = str(body.get("model") or DEFAULT_EMBEDDING_MODEL)
     as_base64 = body.get("encoding_format") == "base64"
     data: list[dict[str, Any]] = []
     tokens = 0
     for index, text in enumerate(inputs):
-        vector = embed_text(text, dimensions)
+        vector = embed_text(text, dimensions, model)
         tokens += len(ENCODING.encode_ordinary(text))
         encoded: Any = vector
         if as_base64:
@@ -475,7 +492,7 @@ async def embeddings(request: Request) -> Response:
     payload = {
         "object": "list",
         "data": data,
-        "model": str(body.get("model") or "keel-dev-embed"),
+        "model": model,
         "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
     }
     return JSONResponse(payload, headers={"x-request-id": _request_id()})
