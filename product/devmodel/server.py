@@ -4,8 +4,9 @@ It speaks just enough of the OpenAI HTTP API (`/v1/models`, `/v1/chat/completion
 streamed, `/v1/embeddings`) that the real `openai` SDK cannot tell it from a provider. Replies are
 deterministic functions of the prompt, and markers in the last user message script the behaviour a
 test needs (`[[reply: Hi]]`, `[[error: 429 retry_after=2]]`, `[[cut_after: 3]]`, ...; all listed in
-docs/devmodel.md). Everything is pure asyncio so that one process holds hundreds of slow streams,
-which is what the benchmarks need to model a real provider's latency.
+docs/devmodel.md). A prompt carrying a `<sources>` block gets a grounded reply that copies from the
+passages and cites them as `[n]` (grounded.py). Everything is pure asyncio so that one process
+holds hundreds of slow streams, which the benchmarks need to model a real provider's latency.
 
 It deliberately imports nothing from Django: tests run it in a thread, e2e and `make dev` run it as
 its own process.
@@ -34,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from product.devmodel.grounded import find_sources, grounded_reply, without_sources
 from product.devmodel.words import all_words, content_words
 
 MODELS = ["keel-dev-small", "keel-dev-large"]
@@ -106,6 +108,12 @@ class Script:
     fail_times: tuple[int, dict[str, str]] | None = None
     cached: int = 0
     no_usage: bool = False
+    cites: list[int] = field(default_factory=list)
+
+    @property
+    def overrides_reply(self) -> bool:
+        """Whether a marker dictates the reply's text, so a sources block does not ground it."""
+        return self.reply is not None or self.tokens is not None or self.hostile
 
 
 def _options(text: str) -> tuple[list[str], dict[str, str]]:
@@ -157,6 +165,8 @@ def parse_script(text: str) -> Script:
             script.fail_times = (int(words[0]) if words else 1, options)
         elif name == "cached":
             script.cached = int(arg)
+        elif name == "cite":
+            script.cites.append(int(arg))
     return script
 
 
@@ -203,7 +213,8 @@ def default_reply(last_user: str) -> str:
     return f"Echo: {summary}\n\n{_lorem(last_user, 40)}" if summary else _lorem(last_user, 40)
 
 
-def build_reply(script: Script, last_user: str) -> str:
+def build_reply(script: Script, last_user: str, sources: str | None = None) -> str:
+    """The reply's text: scripted by markers, grounded in a sources block, or the default echo."""
     if script.reply is not None:
         text = script.reply
     elif script.tokens is not None:
@@ -214,10 +225,15 @@ def build_reply(script: Script, last_user: str) -> str:
             words *= 2
             text = _lorem(last_user, words)
         text = ENCODING.decode(ENCODING.encode_ordinary(text)[: script.tokens])
+    elif sources is not None and not script.overrides_reply:
+        text = grounded_reply(strip_markers(without_sources(last_user)), sources)
     else:
         text = default_reply(last_user)
     if script.hostile:
         text = HOSTILE_HTML + "\n" + text
+    # Appended whether or not passage n exists: tests prove invalid citations are dropped.
+    for number in script.cites:
+        text = f"{text.rstrip()} [{number}]"
     return text
 
 
@@ -326,7 +342,8 @@ async def chat_completions(request: Request) -> Response:
         return Response(status_code=499)
 
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
-    pieces = token_pieces(build_reply(script, last_user))
+    sources = find_sources([_content_text(m.get("content")) for m in messages])
+    pieces = token_pieces(build_reply(script, last_user, sources))
     finish_reason = "stop"
     if isinstance(max_tokens, int) and len(pieces) > max_tokens:
         # Pieces can merge multi-byte tokens, so this may cut a hair short: fine for a double.
