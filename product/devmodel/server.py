@@ -4,8 +4,9 @@ It speaks just enough of the OpenAI HTTP API (`/v1/models`, `/v1/chat/completion
 streamed, `/v1/embeddings`) that the real `openai` SDK cannot tell it from a provider. Replies are
 deterministic functions of the prompt, and markers in the last user message script the behaviour a
 test needs (`[[reply: Hi]]`, `[[error: 429 retry_after=2]]`, `[[cut_after: 3]]`, ...; all listed in
-docs/devmodel.md). Everything is pure asyncio so that one process holds hundreds of slow streams,
-which is what the benchmarks need to model a real provider's latency.
+docs/devmodel.md). A prompt carrying a `<sources>` block gets a grounded reply that copies from the
+passages and cites them as `[n]` (grounded.py). Everything is pure asyncio so that one process
+holds hundreds of slow streams, which the benchmarks need to model a real provider's latency.
 
 It deliberately imports nothing from Django: tests run it in a thread, e2e and `make dev` run it as
 its own process.
@@ -34,8 +35,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from product.devmodel.grounded import find_sources, grounded_reply, without_sources
+from product.devmodel.words import all_words, content_words
+
 MODELS = ["keel-dev-small", "keel-dev-large"]
 EMBEDDING_DIMENSIONS = 256
+DEFAULT_EMBEDDING_MODEL = "keel-dev-embed"
 ENCODING = get_encoding("o200k_base")
 MARKER_RE = re.compile(r"\[\[\s*([a-z_]+)\s*(?::\s*(.*?))?\s*\]\]", re.DOTALL)
 HOSTILE_HTML = (
@@ -103,6 +108,12 @@ class Script:
     fail_times: tuple[int, dict[str, str]] | None = None
     cached: int = 0
     no_usage: bool = False
+    cites: list[int] = field(default_factory=list)
+
+    @property
+    def overrides_reply(self) -> bool:
+        """Whether a marker dictates the reply's text, so a sources block does not ground it."""
+        return self.reply is not None or self.tokens is not None or self.hostile
 
 
 def _options(text: str) -> tuple[list[str], dict[str, str]]:
@@ -154,6 +165,8 @@ def parse_script(text: str) -> Script:
             script.fail_times = (int(words[0]) if words else 1, options)
         elif name == "cached":
             script.cached = int(arg)
+        elif name == "cite":
+            script.cites.append(int(arg))
     return script
 
 
@@ -200,7 +213,8 @@ def default_reply(last_user: str) -> str:
     return f"Echo: {summary}\n\n{_lorem(last_user, 40)}" if summary else _lorem(last_user, 40)
 
 
-def build_reply(script: Script, last_user: str) -> str:
+def build_reply(script: Script, last_user: str, sources: str | None = None) -> str:
+    """The reply's text: scripted by markers, grounded in a sources block, or the default echo."""
     if script.reply is not None:
         text = script.reply
     elif script.tokens is not None:
@@ -211,10 +225,15 @@ def build_reply(script: Script, last_user: str) -> str:
             words *= 2
             text = _lorem(last_user, words)
         text = ENCODING.decode(ENCODING.encode_ordinary(text)[: script.tokens])
+    elif sources is not None and not script.overrides_reply:
+        text = grounded_reply(strip_markers(without_sources(last_user)), sources)
     else:
         text = default_reply(last_user)
     if script.hostile:
         text = HOSTILE_HTML + "\n" + text
+    # Appended whether or not passage n exists: tests prove invalid citations are dropped.
+    for number in script.cites:
+        text = f"{text.rstrip()} [{number}]"
     return text
 
 
@@ -323,7 +342,8 @@ async def chat_completions(request: Request) -> Response:
         return Response(status_code=499)
 
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
-    pieces = token_pieces(build_reply(script, last_user))
+    sources = find_sources([_content_text(m.get("content")) for m in messages])
+    pieces = token_pieces(build_reply(script, last_user, sources))
     finish_reason = "stop"
     if isinstance(max_tokens, int) and len(pieces) > max_tokens:
         # Pieces can merge multi-byte tokens, so this may cut a hair short: fine for a double.
@@ -430,17 +450,30 @@ async def chat_completions(request: Request) -> Response:
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
 
-def embed_text(text: str, dimensions: int = EMBEDDING_DIMENSIONS) -> list[float]:
-    """Hashed bag of words, L2-normalised: texts sharing words get a high cosine similarity."""
+def embed_text(
+    text: str, dimensions: int = EMBEDDING_DIMENSIONS, model: str = DEFAULT_EMBEDDING_MODEL
+) -> list[float]:
+    """Hashed bag of content words, L2-normalised: texts sharing them get a high cosine similarity.
+
+    Words are lowercased, function words dropped and suffixes folded (product/devmodel/words.py), so
+    "stale jobs are re-enqueued" and "the reaper re-enqueues a stale job" land close together. The
+    model name seeds the hash: each model is its own vector space, as with real providers, so
+    vectors from two models must not be compared (the knowledge feature re-embeds on a switch).
+    """
     vector = [0.0] * dimensions
-    for word in re.findall(r"\w+", text.lower()):
-        digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+    # A text of function words only ("to be or not to be") still deserves its own direction.
+    words = content_words(text) or all_words(text)
+    for word in words:
+        digest = hashlib.blake2b(f"{model}\0{word}".encode(), digest_size=8).digest()
         index = int.from_bytes(digest[:4], "little") % dimensions
         vector[index] += 1.0 if digest[4] & 1 else -1.0
     norm = math.sqrt(sum(v * v for v in vector))
     if norm == 0:
-        # An empty text still needs a unit vector; pick a fixed axis.
-        vector[0] = 1.0
+        # An empty text (or one whose words cancelled out) still needs a unit vector: a fixed
+        # axis, per model.
+        digest = hashlib.blake2b(model.encode(), digest_size=4).digest()
+        vector = [0.0] * dimensions
+        vector[int.from_bytes(digest, "little") % dimensions] = 1.0
         return vector
     return [v / norm for v in vector]
 
@@ -462,11 +495,12 @@ async def embeddings(request: Request) -> Response:
     dimensions = int(body.get("dimensions") or EMBEDDING_DIMENSIONS)
     if not 1 <= dimensions <= 4096:
         return error_response(400, "'dimensions' must be between 1 and 4096.")
+    model = str(body.get("model") or DEFAULT_EMBEDDING_MODEL)
     as_base64 = body.get("encoding_format") == "base64"
     data: list[dict[str, Any]] = []
     tokens = 0
     for index, text in enumerate(inputs):
-        vector = embed_text(text, dimensions)
+        vector = embed_text(text, dimensions, model)
         tokens += len(ENCODING.encode_ordinary(text))
         encoded: Any = vector
         if as_base64:
@@ -475,7 +509,7 @@ async def embeddings(request: Request) -> Response:
     payload = {
         "object": "list",
         "data": data,
-        "model": str(body.get("model") or "keel-dev-embed"),
+        "model": model,
         "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
     }
     return JSONResponse(payload, headers={"x-request-id": _request_id()})

@@ -265,7 +265,9 @@ def test_it_embeds_deterministically_and_normalised(devmodel: str) -> None:
 
     assert cosine(first.data[0].embedding, near) > cosine(first.data[0].embedding, far)
     assert len(api.embeddings.create(model="e", input="x", dimensions=64).data[0].embedding) == 64
-    floats = api.embeddings.create(model="e", input="the cat sat", encoding_format="float")
+    floats = api.embeddings.create(
+        model="keel-dev-embed", input="the cat sat", encoding_format="float"
+    )
     assert floats.data[0].embedding == pytest.approx(again.data[0].embedding, abs=1e-6)
 
 
