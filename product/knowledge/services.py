@@ -203,6 +203,9 @@ def _create_vector_index(index: EmbeddingIndex) -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
+        # Deferred foreign-key checks of rows written earlier in this transaction would block
+        # the DDL ("pending trigger events"): run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(
             f"CREATE INDEX IF NOT EXISTS {_vector_index_name(index)} "
             "ON knowledge_chunkembedding USING hnsw "
@@ -215,6 +218,7 @@ def _drop_vector_index(index: EmbeddingIndex) -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"DROP INDEX IF EXISTS {_vector_index_name(index)}")
 
 

@@ -43,7 +43,11 @@ def _long_document() -> bytes:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_document_resumes_without_duplicates(
-    workers: ChaosWorkers, own_broker: Celery, alice: User, acme: Workspace, settings: Any
+    workers: ChaosWorkers,  # noqa: F811 (the fixtures imported above)
+    own_broker: Celery,  # noqa: F811
+    alice: User,
+    acme: Workspace,
+    settings: Any,
 ) -> None:
     settings.LLM_USER_REQUESTS_PER_MINUTE = 0
     slow = {
