@@ -98,7 +98,9 @@ def test_a_changed_reupload_embeds_only_the_changed_chunks(
     new_calls = LLMCall.objects.filter(feature="knowledge.ingest").order_by("created_at")
     # The second run sent only what no index had yet: fewer tokens than the whole document.
     assert new_calls.count() == 2
-    assert (new_calls.last().input_tokens or 0) < texts_before + 40
+    last = new_calls.last()
+    assert last is not None
+    assert (last.input_tokens or 0) < texts_before + 40
 
 
 @pytest.mark.django_db
