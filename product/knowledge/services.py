@@ -255,7 +255,8 @@ def upload_document(
     try:
         with transaction.atomic():
             existing = (
-                Document.objects.select_for_update()
+                # Lock the document row only: Postgres cannot lock the nullable side of the join.
+                Document.objects.select_for_update(of=("self",))
                 .select_related("job")
                 .filter(collection=collection, name=name)
                 .first()
@@ -703,7 +704,7 @@ def cancel_index_build(*, membership: Membership) -> None:
     _require_manager(membership)
     with transaction.atomic():
         index = (
-            EmbeddingIndex.objects.select_for_update()
+            EmbeddingIndex.objects.select_for_update(of=("self",))
             .select_related("job")
             .filter(workspace=membership.workspace, status=EmbeddingIndex.Status.BUILDING)
             .first()
