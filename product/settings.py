@@ -265,7 +265,7 @@ MEDIA_URL = "media/"  # never served: uploaded files are read by the workers, no
 # Uploaded documents: local files by default; any S3-compatible store when a bucket is named
 # (django-storages; AWS_* variables as django-storages documents them: endpoint, keys, region).
 STORAGE_S3_BUCKET: str = env.str("STORAGE_S3_BUCKET", default="")
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}
     if not STORAGE_S3_BUCKET
     else {
