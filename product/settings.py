@@ -462,6 +462,8 @@ KNOWLEDGE_EMBEDDING_MODEL: str = env.str("KNOWLEDGE_EMBEDDING_MODEL", default=""
 # A passage counts as relevant to a question when the keyword leg found it or its cosine
 # similarity reaches this (grounded chat says "nothing found" below it).
 KNOWLEDGE_MIN_SIMILARITY: float = env.float("KNOWLEDGE_MIN_SIMILARITY", default=0.25)
+# Passages a grounded chat reply retrieves (the relevant ones go into its prompt, numbered).
+KNOWLEDGE_CHAT_PASSAGES: int = env.int("KNOWLEDGE_CHAT_PASSAGES", default=6)
 # Postgres: collections smaller than this share of the workspace's index are searched exactly
 # (pgvector filters after its HNSW scan, so a selective filter would lose recall).
 KNOWLEDGE_EXACT_SEARCH_BELOW: int = env.int("KNOWLEDGE_EXACT_SEARCH_BELOW", default=20_000)

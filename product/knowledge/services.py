@@ -259,6 +259,7 @@ def upload_document(
     try:
         with transaction.atomic():
             existing = (
+                # Lock the document row only: Postgres cannot lock the nullable side of the join.
                 Document.objects.select_for_update(of=("self",))
                 .select_related("job")
                 .filter(collection=collection, name=name)
