@@ -5,10 +5,12 @@ export DJANGO_SETTINGS_MODULE := product.settings
 UV ?= $(shell command -v uv 2>/dev/null || echo "$$HOME/.local/bin/uv")
 RUN := $(UV) run --frozen
 
-# Tests use the real services when they answer (CI: always).
-PG_URL ?= postgres://postgres@127.0.0.1:5432/keel
+# Tests use the real services when they answer (CI: always). The Postgres is PostgreSQL 16 with
+# pgvector from pgserver (`make pgvector` starts it; .ci/pgvector), not the machine's on 5432.
+PGVECTOR_PORT ?= 5433
+PG_URL ?= postgres://postgres@127.0.0.1:$(PGVECTOR_PORT)/keel
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
-pg_up := $(shell (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && echo yes)
+pg_up := $(shell (exec 3<>/dev/tcp/127.0.0.1/$(PGVECTOR_PORT)) 2>/dev/null && echo yes)
 redis_up := $(shell (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && echo yes)
 TEST_ENV := DEBUG=false KEEL_TESTING=true $(if $(pg_up),DATABASE_URL=$(PG_URL)) $(if $(redis_up),REDIS_URL=$(REDIS_TEST_URL))
 # What a laptop without them gets: SQLite, the embedded broker, the database cache. Empty values
@@ -41,14 +43,24 @@ lint: .venv/.synced ## ruff check + format check + import layers (import-linter,
 	$(RUN) ruff format --check .
 	$(RUN) lint-imports --no-cache
 
+# .ci/pgvector on its own: mypy names it module `pgvector`, like the PyPI package knowledge may use.
 .PHONY: typecheck
 typecheck: .venv/.synced ## mypy: strict on product code, type-checked (not fully annotated) tests.
 	DEBUG=true $(RUN) mypy product worker e2e conftest.py
+	DEBUG=true $(RUN) mypy .ci/pgvector
+
+.PHONY: pgvector
+pgvector: .venv/.synced ## Start the tests' Postgres (16 + pgvector, pgserver) on 127.0.0.1:5433 (PGVECTOR_PORT).
+	PGVECTOR_PORT=$(PGVECTOR_PORT) $(RUN) python .ci/pgvector start
 
 .PHONY: check-services
-check-services:
-	@if [ "$$CI" = "true" ] && [ -z "$(pg_up)$(redis_up)" ]; then echo "CI needs Postgres and Redis running" >&2; exit 1; fi
-	@echo "tests use: $(if $(pg_up),Postgres,SQLite) + $(if $(redis_up),Redis,embedded broker)"
+check-services: .venv/.synced
+ifeq ($(CI),true)
+	@$(if $(pg_up),,echo "CI needs Postgres with pgvector on 127.0.0.1:$(PGVECTOR_PORT): run make pgvector" >&2; exit 1)
+	@$(if $(redis_up),,echo "CI needs Redis on 127.0.0.1:6379 (redis-server)" >&2; exit 1)
+	@PGVECTOR_PORT=$(PGVECTOR_PORT) $(RUN) python .ci/pgvector status
+endif
+	@echo "tests use: $(if $(pg_up),Postgres at $(PG_URL),SQLite) + $(if $(redis_up),Redis,embedded broker)"
 
 .PHONY: pytest
 pytest: .venv/.synced check-services ## The unit and integration suite (Postgres/Redis when they answer).

@@ -265,7 +265,7 @@ MEDIA_URL = "media/"  # never served: uploaded files are read by the workers, no
 # Uploaded documents: local files by default; any S3-compatible store when a bucket is named
 # (django-storages; AWS_* variables as django-storages documents them: endpoint, keys, region).
 STORAGE_S3_BUCKET: str = env.str("STORAGE_S3_BUCKET", default="")
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}
     if not STORAGE_S3_BUCKET
     else {
@@ -464,6 +464,8 @@ KNOWLEDGE_EMBEDDING_MODEL: str = env.str("KNOWLEDGE_EMBEDDING_MODEL", default=""
 # A passage counts as relevant to a question when the keyword leg found it or its cosine
 # similarity reaches this (grounded chat says "nothing found" below it).
 KNOWLEDGE_MIN_SIMILARITY: float = env.float("KNOWLEDGE_MIN_SIMILARITY", default=0.25)
+# Passages a grounded chat reply retrieves (the relevant ones go into its prompt, numbered).
+KNOWLEDGE_CHAT_PASSAGES: int = env.int("KNOWLEDGE_CHAT_PASSAGES", default=6)
 # Postgres: collections holding fewer chunks than this are searched exactly, larger ones with the
 # HNSW index (pgvector filters after its HNSW scan, so a selective filter would lose recall).
 KNOWLEDGE_EXACT_SEARCH_BELOW: int = env.int("KNOWLEDGE_EXACT_SEARCH_BELOW", default=20_000)

@@ -16,7 +16,7 @@ class MessageInline(admin.TabularInline):  # type: ignore[type-arg]
 class ConversationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["display_title", "workspace", "created_by", "last_message_at", "created_at"]
     search_fields = ["title", "workspace__name", "created_by__email"]
-    raw_id_fields = ["workspace", "created_by"]
+    raw_id_fields = ["workspace", "created_by", "collection"]
     inlines = [MessageInline]
 
 
@@ -29,5 +29,5 @@ class MessageAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     readonly_fields = [
         "conversation", "position", "role", "author", "text", "status", "error_code",
         "error_message", "job_id", "stream_cursor", "model", "input_tokens", "output_tokens",
-        "cost_usd", "latency_ms", "ttft_ms", "llm_call_id", "finished_at",
+        "cost_usd", "latency_ms", "ttft_ms", "llm_call_id", "citations", "finished_at",
     ]  # fmt: skip

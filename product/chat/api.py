@@ -16,7 +16,7 @@ from django.urls import reverse
 from ninja import Router
 
 from product.apikeys.auth import actor, require_scope
-from product.chat import selectors, services
+from product.chat import citations, selectors, services
 from product.chat.models import Conversation, Message
 from product.chat.schemas import (
     ConversationIn,
@@ -53,6 +53,21 @@ def stream_url(message: Message) -> str:
     return reverse("api-message-stream", kwargs={"pk": message.pk})
 
 
+def _messages_out(request: HttpRequest, messages: list[Message]) -> list[MessageOut]:
+    """A page of messages as the caller may see them (one citations query for the page)."""
+    viewer = actor(request).user
+    readable = citations.readable_chunks(viewer, messages)
+    return [MessageOut.from_message(m, viewer=viewer, readable=readable) for m in messages]
+
+
+UNKNOWN_COLLECTION_DOC = {
+    404: {
+        "description": "`unknown_collection`: `collection_id` is not a collection of this "
+        "workspace (or was deleted)."
+    }
+}
+
+
 @router.get(
     "/conversations",
     response=list[ConversationOut],
@@ -65,11 +80,20 @@ def list_conversations(request: HttpRequest, q: str = "") -> Any:
     return selectors.conversations_for_workspace(who.workspace, query=q)
 
 
-@router.post("/conversations", response={201: ConversationOut}, summary="Start a conversation")
+@router.post(
+    "/conversations",
+    response={201: ConversationOut},
+    summary="Start a conversation",
+    description="With `collection_id`, its replies answer from that collection and cite it.",
+    openapi_extra={"responses": UNKNOWN_COLLECTION_DOC},
+)
 def create_conversation(request: HttpRequest, payload: ConversationIn) -> tuple[int, Any]:
     who = require_scope(request, "write")
+    collection = selectors.get_collection_for_chat(
+        who.user, payload.collection_id, workspace=who.workspace
+    )
     conversation = services.start_conversation(
-        workspace=who.workspace, user=who.user, title=payload.title
+        workspace=who.workspace, user=who.user, title=payload.title, collection=collection
     )
     return 201, ConversationOut.from_conversation(conversation)
 
@@ -83,14 +107,28 @@ def get_conversation(request: HttpRequest, conversation_id: uuid.UUID) -> Any:
 
 
 @router.patch(
-    "/conversations/{conversation_id}", response=ConversationOut, summary="Rename a conversation"
+    "/conversations/{conversation_id}",
+    response=ConversationOut,
+    summary="Rename a conversation or change its collection",
+    description="Send only what changes. `collection_id` applies from the next reply on "
+    "(null: no documents); replies already written keep their citations.",
+    openapi_extra={"responses": UNKNOWN_COLLECTION_DOC},
 )
-def rename_conversation(
+def update_conversation(
     request: HttpRequest, conversation_id: uuid.UUID, payload: ConversationPatch
 ) -> Any:
-    require_scope(request, "write")
+    who = require_scope(request, "write")
     conversation = _conversation(request, conversation_id)
-    services.rename_conversation(conversation=conversation, title=payload.title)
+    sent = payload.model_fields_set
+    if "collection_id" in sent:
+        # Checked first: a PATCH that cannot be applied whole changes nothing.
+        collection = selectors.get_collection_for_chat(
+            who.user, payload.collection_id, workspace=conversation.workspace
+        )
+    if "title" in sent:
+        services.rename_conversation(conversation=conversation, title=payload.title or "")
+    if "collection_id" in sent:
+        services.set_collection(conversation=conversation, collection=collection)
     return ConversationOut.from_conversation(conversation)
 
 
@@ -114,7 +152,7 @@ def delete_conversation(request: HttpRequest, conversation_id: uuid.UUID) -> tup
     summary="List a conversation's messages",
     description="In order, oldest first.",
 )
-@cursor_paginated(order_by="position", descending=False, transform=MessageOut.from_message)
+@cursor_paginated(order_by="position", descending=False, transform_page=_messages_out)
 def list_messages(request: HttpRequest, conversation_id: uuid.UUID) -> Any:
     require_scope(request, "read")
     conversation = _conversation(request, conversation_id)
@@ -149,8 +187,8 @@ def send_message(
             conversation=conversation, author=who.user, text=payload.text
         )
         body = ExchangeOut(
-            user_message=MessageOut.from_message(exchange.user_message),
-            reply=MessageOut.from_message(exchange.reply),
+            user_message=MessageOut.from_message(exchange.user_message, viewer=who.user),
+            reply=MessageOut.from_message(exchange.reply, viewer=who.user),
             stream_url=stream_url(exchange.reply),
         )
         return 202, body.model_dump(mode="json")
@@ -171,8 +209,8 @@ def send_message(
     description=STREAM_DOC,
 )
 def get_message(request: HttpRequest, message_id: uuid.UUID) -> Any:
-    require_scope(request, "read")
-    return MessageOut.from_message(_message(request, message_id))
+    who = require_scope(request, "read")
+    return MessageOut.from_message(_message(request, message_id), viewer=who.user)
 
 
 @router.post(
@@ -189,7 +227,7 @@ def get_message(request: HttpRequest, message_id: uuid.UUID) -> Any:
 def stop_message(request: HttpRequest, message_id: uuid.UUID) -> Any:
     who = require_scope(request, "write")
     message = services.stop_reply(message=_message(request, message_id), user=who.user)
-    return MessageOut.from_message(message)
+    return MessageOut.from_message(message, viewer=who.user)
 
 
 @router.post(
@@ -210,4 +248,4 @@ def stop_message(request: HttpRequest, message_id: uuid.UUID) -> Any:
 def regenerate_message(request: HttpRequest, message_id: uuid.UUID) -> tuple[int, Any]:
     who = require_scope(request, "write")
     reply = services.regenerate_reply(message=_message(request, message_id), user=who.user)
-    return 202, MessageOut.from_message(reply)
+    return 202, MessageOut.from_message(reply, viewer=who.user)

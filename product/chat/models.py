@@ -4,6 +4,9 @@ A conversation belongs to a workspace. Each assistant reply is a `Message` that 
 (kind "chat.reply") fills in: its text is persisted every ~250 ms while the job streams, together
 with the stream cursor of the last delta it includes, so that a reader can start from the
 database and follow the stream from exactly that point (see product/chat/streams.py).
+
+A conversation may be "with" a knowledge collection: its replies are then grounded in passages
+retrieved from it and cite them (product/knowledge/grounding.py).
 """
 
 from __future__ import annotations
@@ -30,6 +33,16 @@ class Conversation(TimeStampedModel):
     title_job_id = models.UUIDField(null=True, blank=True)
     # Bumped on every new message so the history lists the most active conversation first.
     last_message_at = models.DateTimeField(null=True, blank=True)
+    # The documents replies answer from, with citations (None: the model answers on its own).
+    # Deleting the collection leaves the conversation; its old replies keep their citations,
+    # which stop showing once their passages are gone.
+    collection = models.ForeignKey(
+        "knowledge.Collection",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering: ClassVar = ["-last_message_at", "-created_at"]
@@ -86,6 +99,9 @@ class Message(TimeStampedModel):
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     ttft_ms = models.PositiveIntegerField(null=True, blank=True)
     llm_call_id = models.UUIDField(null=True, blank=True)
+    # A grounded reply's sources, written with its final text: product.knowledge.grounding's
+    # Citation.as_json() for each passage it cites, in order of first use.
+    citations = models.JSONField(default=list, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -5,14 +5,27 @@ with raw HTML off, so tags in the text come out escaped; nh3 then keeps only the
 attributes listed here. No `img` at all: a remote image is an exfiltration channel (its URL can
 carry the conversation), and nh3's defaults would keep it. Links keep only http(s) URLs and get
 rel="noopener nofollow". No classes, ids, styles, event handlers or hx-* attributes survive.
+
+A grounded reply's citation markers ([n]) become links to Keel's own passage pages, which the
+sanitiser would refuse (a class, a relative URL). They are inserted after it, by
+`render_with_citations`: markdown and nh3 see each marker as a random placeholder of letters and
+digits that no text can forge, and only placeholders in text nodes (not inside another link,
+code or an attribute) become links, built here from escaped parts. Nothing a document or a
+hostile reply writes can therefore turn into markup.
 """
 
 from __future__ import annotations
 
+import re
+import secrets
+from collections.abc import Callable, Mapping
 from functools import cache
 
 import nh3
+from django.utils.html import format_html
 from markdown_it import MarkdownIt
+
+from product.knowledge import grounding
 
 ALLOWED_TAGS = frozenset(
     {
@@ -49,3 +62,57 @@ def sanitize_html(html: str) -> str:
 def render_markdown(text: str) -> str:
     """Sanitised HTML for a model's markdown reply."""
     return sanitize_html(_markdown().render(text))
+
+
+# A tag as the sanitiser writes it: attribute values double-quoted, with `"` escaped inside.
+_TAG = re.compile(r'<(/?)([a-zA-Z0-9]+)(?:[^>"]|"[^"]*")*>')
+# Inside these a link cannot go (a link in a link, a link in code).
+_NO_LINKS_IN = frozenset({"a", "code", "pre"})
+
+
+def render_with_citations(text: str, links: Mapping[int, tuple[str, str]]) -> str:
+    """Sanitised HTML for a reply whose markers of the numbers in `links` (n -> (url, title))
+    become `<a class="citation">[n]</a>`; other numbers stay as they were written."""
+    markers = [m for m in grounding.find_markers(text) if any(n in links for n in m.numbers)]
+    if not markers:
+        return render_markdown(text)
+    nonce = secrets.token_hex(8)
+    parts = []
+    position = 0
+    for i, marker in enumerate(markers):
+        parts.append(f"{text[position : marker.start]}kcite{nonce}x{i}x")
+        position = marker.end
+    parts.append(text[position:])
+    html = render_markdown("".join(parts))
+
+    def as_links(marker: grounding.Marker) -> str:
+        written = []
+        for n in marker.numbers:
+            if n in links:
+                url, title = links[n]
+                link = '<a class="citation" href="{}" title="{}">[{}]</a>'
+                written.append(str(format_html(link, url, title, n)))
+            else:
+                written.append(f"[{n}]")
+        return "".join(written)
+
+    def as_written(marker: grounding.Marker) -> str:
+        return text[marker.start : marker.end]
+
+    placeholder = re.compile(rf"kcite{nonce}x(\d+)x")
+
+    def substitute(html: str, render: Callable[[grounding.Marker], str]) -> str:
+        return placeholder.sub(lambda found: render(markers[int(found.group(1))]), html)
+
+    out: list[str] = []
+    blocked = 0  # how many <a>, <code>, <pre> are open here
+    position = 0
+    for tag in _TAG.finditer(html):
+        out.append(substitute(html[position : tag.start()], as_written if blocked else as_links))
+        if tag.group(2).lower() in _NO_LINKS_IN:
+            blocked = max(0, blocked - 1) if tag.group(1) else blocked + 1
+        # In an attribute a placeholder is only ever text again.
+        out.append(substitute(tag.group(), as_written))
+        position = tag.end()
+    out.append(substitute(html[position:], as_written if blocked else as_links))
+    return "".join(out)

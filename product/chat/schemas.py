@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
+from product.accounts.models import User
+from product.chat import citations
 from product.chat.models import Conversation, Message
 
 
@@ -25,12 +27,36 @@ class MessageError(Schema):
     message: str = Field(examples=["The model provider failed. Retry the reply."])
 
 
+class CitationOut(Schema):
+    n: int = Field(description="The marker `[n]` in `text` that cites this passage.", examples=[1])
+    passage_id: int = Field(
+        description="The cited passage (a chunk): GET /knowledge/passages/{passage_id}/.",
+        examples=[4211],
+    )
+    document_id: uuid.UUID
+    document_name: str = Field(examples=["Handbook.pdf"])
+    locator: str = Field(
+        description="Where in the document: page and heading path, when known.",
+        examples=["page 3 · Install › Linux"],
+    )
+    snippet: str = Field(description="The passage's beginning.", examples=["Keel runs model…"])
+
+
 class MessageOut(Schema):
     id: uuid.UUID
     conversation_id: uuid.UUID
     role: str = Field(description="user or assistant", examples=["assistant"])
     status: str = Field(description="queued, streaming, done, stopped or failed", examples=["done"])
-    text: str = Field(description="Markdown; partial while streaming.", examples=["Hello!"])
+    text: str = Field(
+        description="Markdown; partial while streaming. A finished grounded reply cites its "
+        "sources as `[n]` markers (see `citations`); markers of passages you can no longer "
+        "read (their document was deleted) are left out.",
+        examples=["Jobs are reaped every 30 s [1]."],
+    )
+    citations: list[CitationOut] = Field(
+        default_factory=list,
+        description="The passages a finished grounded reply cites, that you can still read.",
+    )
     error: MessageError | None = None
     usage: MessageUsageOut | None = None
     stream_cursor: str = Field(
@@ -41,7 +67,15 @@ class MessageOut(Schema):
     finished_at: datetime | None = None
 
     @staticmethod
-    def from_message(message: Message) -> MessageOut:
+    def from_message(
+        message: Message, *, viewer: User, readable: set[int] | None = None
+    ) -> MessageOut:
+        """The message as `viewer` may see it: only citations of passages they can read.
+
+        `readable`: those passages, when the caller looked them up for many messages at once."""
+        if readable is None:
+            readable = citations.readable_chunks(viewer, [message])
+        text, cited = citations.visible(message, readable)
         usage = None
         if not message.is_user:
             usage = MessageUsageOut(
@@ -60,7 +94,18 @@ class MessageOut(Schema):
             conversation_id=message.conversation_id,
             role=message.role,
             status=message.status,
-            text=message.text,
+            text=text,
+            citations=[
+                CitationOut(
+                    n=c.n,
+                    passage_id=c.chunk_id,
+                    document_id=c.document_id,
+                    document_name=c.document_name,
+                    locator=c.locator,
+                    snippet=c.snippet,
+                )
+                for c in cited
+            ],
             error=error,
             usage=usage,
             stream_cursor=message.stream_cursor,
@@ -75,6 +120,9 @@ class ConversationOut(Schema):
     title_generated: bool = Field(
         description="False while the title is provisional (cut from the first message)."
     )
+    collection_id: uuid.UUID | None = Field(
+        description="The knowledge collection replies answer from, citing it; null: none."
+    )
     created_at: datetime
     last_message_at: datetime | None
 
@@ -84,19 +132,32 @@ class ConversationOut(Schema):
             id=conversation.pk,
             title=conversation.display_title,
             title_generated=conversation.title_generated,
+            collection_id=conversation.collection_id,
             created_at=conversation.created_at,
             last_message_at=conversation.last_message_at,
         )
+
+
+COLLECTION_ID_DOC = (
+    "A knowledge collection of this workspace: replies then answer from its documents and cite "
+    "them. Null or absent: no documents. An id outside the workspace is a 404."
+)
 
 
 class ConversationIn(Schema):
     title: str = Field(
         "", max_length=80, description="Optional; otherwise generated after the first reply."
     )
+    collection_id: uuid.UUID | None = Field(None, description=COLLECTION_ID_DOC)
 
 
 class ConversationPatch(Schema):
-    title: str = Field(min_length=1, max_length=80)
+    """Send only what changes: `title` renames, `collection_id` (null: none) re-grounds."""
+
+    title: str | None = Field(None, min_length=1, max_length=80)
+    collection_id: uuid.UUID | None = Field(
+        None, description=COLLECTION_ID_DOC + " Absent: unchanged."
+    )
 
 
 class MessageIn(Schema):

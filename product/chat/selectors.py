@@ -13,7 +13,10 @@ from django.http import Http404
 
 from product.accounts.models import User, Workspace
 from product.chat.models import Conversation, Message
+from product.core.errors import NotFound
 from product.jobs.models import Job
+from product.knowledge.models import Collection
+from product.knowledge.selectors import get_collection_for_user
 
 
 def _member_workspaces(user: User) -> QuerySet[Workspace]:
@@ -53,6 +56,40 @@ def _valid_id(value: uuid.UUID | str) -> uuid.UUID:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError as exc:
         raise Http404("Not found.") from exc
+
+
+def get_collection_for_chat(
+    user: User, collection_id: uuid.UUID | str | None, *, workspace: Workspace
+) -> Collection | None:
+    """The collection a conversation in `workspace` is to answer from (None or "": none).
+
+    Through knowledge's door: another workspace's collection does not exist (404, as for any id
+    outside the caller's workspace), with a message that says which id is meant."""
+    if collection_id is None or collection_id == "":
+        return None
+    try:
+        return get_collection_for_user(user, _valid_id(collection_id), workspace=workspace)
+    except Http404 as exc:
+        raise NotFound(
+            "There is no such collection in this workspace; it may have been deleted. "
+            "Pick another one, or none.",
+            code="unknown_collection",
+        ) from exc
+
+
+def question_for(reply: Message) -> str:
+    """The person's message a reply answers (what a grounded reply searched for)."""
+    question = (
+        Message.objects.filter(
+            conversation_id=reply.conversation_id,
+            position__lt=reply.position,
+            role=Message.Role.USER,
+        )
+        .order_by("-position")
+        .values_list("text", flat=True)
+        .first()
+    )
+    return question or ""
 
 
 def conversations_for_workspace(workspace: Workspace, *, query: str = "") -> QuerySet[Conversation]:

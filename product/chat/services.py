@@ -7,6 +7,11 @@ delta to the message's stream (product.chat.streams) and persists the text every
 write is the `end` entry, after the final text is in the database, so a reader that sees `end` can
 serve the finished message from the database.
 
+A conversation "with" a collection grounds each reply: on the worker, before the model call, the
+last question is searched in the collection and the relevant passages go into the system prompt
+as numbered sources (`ground`); the reply's [n] markers are checked against the passages sent
+and stored as its citations, in the same UPDATE as its final text (`final` in `run_reply`).
+
 A message is finished exactly once: every path that ends one (the job, a stop before the job ran,
 a job the reaper gave up on) goes through `_finish`, a conditional UPDATE; only the winner appends
 the `end` entry.
@@ -36,6 +41,9 @@ from product.core.text import reject_nul
 from product.jobs import services as job_services
 from product.jobs.models import Job
 from product.jobs.registry import JobContext
+from product.knowledge import grounding, retrieval
+from product.knowledge.models import Collection
+from product.knowledge.retrieval import Passage
 from product.llm import gateway, quotas
 from product.llm.errors import CallCancelled, LLMError, QuotaExceeded
 from product.llm.models import BudgetReservation
@@ -72,15 +80,38 @@ class ChatConflict(ChatError):
 # --- Conversations ---------------------------------------------------------------------------
 
 
-def start_conversation(*, workspace: Workspace, user: User, title: str = "") -> Conversation:
+def _check_collection(workspace: Workspace, collection: Collection | None) -> None:
+    # Callers load the collection through its door (knowledge.selectors); this keeps a caller
+    # that forgot from grounding one workspace's chat in another's documents.
+    if collection is not None and collection.workspace_id != workspace.pk:
+        raise ChatError(
+            "That collection is not in this conversation's workspace.", code="unknown_collection"
+        )
+
+
+def start_conversation(
+    *, workspace: Workspace, user: User, title: str = "", collection: Collection | None = None
+) -> Conversation:
     reject_nul(title, "title")
+    _check_collection(workspace, collection)
     return Conversation.objects.create(
         workspace=workspace,
         created_by=user,
         title=title.strip()[:MAX_TITLE_CHARS],
         title_generated=bool(title.strip()),
+        collection=collection,
         last_message_at=timezone.now(),
     )
+
+
+def set_collection(*, conversation: Conversation, collection: Collection | None) -> Conversation:
+    """Answer from this collection's documents from the next reply on (None: from none).
+
+    Replies already written keep the citations they have."""
+    _check_collection(conversation.workspace, collection)
+    conversation.collection = collection
+    conversation.save(update_fields=["collection", "updated_at"])
+    return conversation
 
 
 def rename_conversation(*, conversation: Conversation, title: str) -> Conversation:
@@ -143,6 +174,9 @@ def _prompt_from(history: Iterable[Message]) -> list[dict[str, str]]:
 
 
 def _reserve(*, conversation: Conversation, user: User, messages: list[dict[str, str]]) -> Any:
+    if conversation.collection_id is not None:
+        # The worker adds the retrieved passages to the prompt: hold room for them too.
+        messages = [*messages, {"role": "system", "content": _sources_allowance()}]
     return quotas.reserve(
         workspace=conversation.workspace,
         user=user,
@@ -175,6 +209,12 @@ def _queue_reply(
         model=settings.LLM_MODEL,
         job_id=job.pk,
     )
+
+
+def _sources_allowance() -> str:
+    """A stand-in of the sources block's largest size (" x" is one token), for the estimate."""
+    tokens = int(settings.KNOWLEDGE_CHAT_PASSAGES) * (int(settings.KNOWLEDGE_CHUNK_TOKENS) + 30)
+    return " x" * tokens
 
 
 @dataclass(frozen=True)
@@ -495,11 +535,52 @@ class _ReplyWriter:
         self._persisted_at = time.monotonic()
 
 
+def ground(
+    prompt: list[dict[str, str]],
+    *,
+    workspace: Workspace,
+    collection: Collection,
+    user: User | None,
+) -> list[Passage]:
+    """Retrieve passages for the last question and put them in the system message, numbered.
+
+    Only relevant passages are sent (found by keyword, or close enough in meaning); when none is,
+    the sources block says so and the model is told to say it found nothing. Runs on the worker,
+    before the model call: the query embedding is ledgered under "chat.reply".
+    """
+    question = next((m["content"] for m in reversed(prompt) if m["role"] == "user"), "")
+    query = prompts.search_query(question)
+    passages: list[Passage] = []
+    if query:
+        results = retrieval.search(
+            workspace=workspace,
+            collection_ids=[collection.pk],
+            query=query,
+            k=int(settings.KNOWLEDGE_CHAT_PASSAGES),
+            user=user,
+            feature=prompts.RETRIEVAL_FEATURE,
+        )
+        floor = float(settings.KNOWLEDGE_MIN_SIMILARITY)
+        passages = [
+            passage
+            for passage in results.fused
+            if passage.keyword_rank is not None
+            or (passage.vector_similarity is not None and passage.vector_similarity >= floor)
+        ]
+    prompt[0] = {
+        "role": "system",
+        "content": prompts.grounded_system_prompt(collection.name, passages),
+    }
+    return passages
+
+
 def run_reply(ctx: JobContext) -> dict[str, Any]:
     """The "chat.reply" job: stream the model's answer into the message."""
     message_id = ctx.job.input.get("message_id")
     message = (
-        Message.objects.select_related("conversation__workspace").filter(pk=message_id).first()
+        Message.objects.select_related("conversation__workspace", "conversation__collection")
+        .filter(pk=message_id)
+        .first()
     )
     if message is None or message.is_finished:
         _release_unused(ctx.job)
@@ -518,15 +599,40 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
     conversation = message.conversation
     prompt = prompt_messages(conversation=conversation, before=message.position)
     author = ctx.job.created_by
-    release_connection()
+    # None: not grounded (no collection); else the passages the model is sent, numbered from 1.
+    passages: list[Passage] | None = None
+
+    def final(text: str) -> dict[str, Any]:
+        """The text to store and the citations that go with it, written together."""
+        if passages is None:
+            return {"text": text, "citations": []}
+        text, cited = grounding.resolve_citations(text, passages)
+        return {"text": text, "citations": [citation.as_json() for citation in cited]}
+
     try:
+        if conversation.collection is not None:
+            passages = ground(
+                prompt,
+                workspace=conversation.workspace,
+                collection=conversation.collection,
+                user=author,
+            )
+        release_connection()
         result = gateway.stream(
             workspace=conversation.workspace,
             user=author,
             feature=FEATURE,
             messages=prompt,
-            prompt_name=prompts.REPLY_PROMPT_NAME,
-            prompt_version=prompts.REPLY_PROMPT_VERSION,
+            prompt_name=(
+                prompts.REPLY_PROMPT_NAME
+                if passages is None
+                else prompts.GROUNDED_REPLY_PROMPT_NAME
+            ),
+            prompt_version=(
+                prompts.REPLY_PROMPT_VERSION
+                if passages is None
+                else prompts.GROUNDED_REPLY_PROMPT_VERSION
+            ),
             model=message.model or None,
             reservation=_job_reservation(ctx.job),
             job=ctx,
@@ -536,17 +642,19 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
         writer.drain()
     except CallCancelled:
         writer.drain()
-        _finish(message.pk, Message.Status.STOPPED, text=writer.text, stream_cursor=writer.cursor)
+        _finish(
+            message.pk, Message.Status.STOPPED, stream_cursor=writer.cursor, **final(writer.text)
+        )
         raise
     except LLMError as exc:
         writer.drain()
         _finish(
             message.pk,
             Message.Status.FAILED,
-            text=writer.text,
             stream_cursor=writer.cursor,
             error_code=exc.code,
             error_message=exc.message,
+            **final(writer.text),
         )
         raise
     except Exception:
@@ -554,8 +662,8 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
         _finish(
             message.pk,
             Message.Status.FAILED,
-            text=writer.text,
             stream_cursor=writer.cursor,
+            **final(writer.text),
             error_code="internal_error",
             error_message="Something went wrong on our side. Retry the reply.",
         )
@@ -576,7 +684,7 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
             message.pk,
             status,
             on_commit=True,
-            text=text,
+            **final(text),
             stream_cursor=writer.cursor,
             model=result.model,
             input_tokens=result.input_tokens,
@@ -700,6 +808,7 @@ __all__ = [
     "run_reply",
     "run_title",
     "send_message",
+    "set_collection",
     "start_conversation",
     "stop_reply",
     "submit_title",

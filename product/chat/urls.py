@@ -10,6 +10,11 @@ urlpatterns = [
     path("<uuid:pk>/", views.conversation_detail, name="conversation-detail"),
     path("<uuid:pk>/messages/", views.message_create, name="message-create"),
     path("<uuid:pk>/rename/", views.conversation_rename, name="conversation-rename"),
+    path(
+        "<uuid:pk>/collection/",
+        views.conversation_collection_update,
+        name="conversation-collection-update",
+    ),
     path("<uuid:pk>/delete/", views.conversation_delete, name="conversation-delete"),
     path("messages/<uuid:pk>/stream/", views.message_stream, name="message-stream"),
     path("messages/<uuid:pk>/stop/", views.message_stop, name="message-stop"),

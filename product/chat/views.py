@@ -25,11 +25,12 @@ from product.accounts.http import AuthenticatedHttpRequest
 from product.accounts.models import User
 from product.accounts.selectors import get_current_workspace
 from product.apikeys.auth import Actor, WorkspaceSessionAuth, authenticate_api_key
-from product.chat import selectors, services, sse
+from product.chat import citations, selectors, services, sse
 from product.chat.models import Conversation, Message
 from product.chat.schemas import MessageOut
 from product.core.errors import KeelError, error_body, show_error
 from product.core.http import is_fragment_request
+from product.knowledge.selectors import collections_for_workspace
 
 TEMPLATE = "chat/conversation_detail.html"
 
@@ -42,9 +43,11 @@ def _page_context(
     context: dict[str, Any] = {
         "conversation": conversation,
         "conversations": selectors.conversations_for_workspace(workspace, query=query)[:50],
+        "collections": collections_for_workspace(workspace),
         "query": query,
         "title_pending": bool(conversation and selectors.is_title_pending(conversation)),
         "text": "",
+        "collection_id": "",
         "error": "",
         "max_message_chars": services.MAX_MESSAGE_CHARS,
     }
@@ -52,27 +55,46 @@ def _page_context(
         history = list(selectors.messages_for_conversation(conversation))
         if history and not history[-1].is_finished:
             history[-1] = services.reconcile_reply(message=history[-1])
-        context.update(_message_context(history))
+        context.update(_message_context(history, viewer=request.user))
     context.update(extra)
     return context
 
 
-def _message_context(history: list[Message]) -> dict[str, Any]:
+def _message_context(history: list[Message], *, viewer: User) -> dict[str, Any]:
     last = history[-1] if history else None
     last_user = next((m for m in reversed(history) if m.is_user), None)
     streaming = last is not None and not last.is_user and not last.is_finished
+    readable = citations.readable_chunks(viewer, history)
+    entries = []
+    question = ""
+    for message in history:
+        reply = None
+        if message.is_user:
+            question = message.text
+        elif message.is_finished:
+            reply = citations.show_reply(message, readable=readable, question=question)
+        entries.append((message, reply))
     return {
         "history": history,
+        "entries": entries,
         "last_message": last,
         "last_user_message": last_user,
         "streaming": streaming,
     }
 
 
-def message_html(request: HttpRequest, message: Message) -> str:
+def message_html(request: HttpRequest, message: Message, *, viewer: User) -> str:
+    """One message as the page shows it (the SSE `done` event swaps it in for the raw text)."""
+    reply = None
+    if not message.is_user and message.is_finished:
+        reply = citations.show_reply(
+            message,
+            readable=citations.readable_chunks(viewer, [message]),
+            question=selectors.question_for(message) if message.citations else "",
+        )
     return render_to_string(
         "chat/_message.html",
-        {"message": message, "last_message": message, "streaming": False},
+        {"message": message, "reply": reply, "last_message": message, "streaming": False},
         request=request,
     )
 
@@ -107,16 +129,22 @@ def conversation_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         return render(request, TEMPLATE, _page_context(request, None))
     workspace = get_current_workspace(request)
     text = request.POST.get("text", "")
+    collection_id = request.POST.get("collection", "")
     try:
+        collection = selectors.get_collection_for_chat(
+            request.user, collection_id, workspace=workspace
+        )
         # A failed first send (over quota) must not leave an empty conversation behind.
         with transaction.atomic():
-            conversation = services.start_conversation(workspace=workspace, user=request.user)
+            conversation = services.start_conversation(
+                workspace=workspace, user=request.user, collection=collection
+            )
             services.send_message(conversation=conversation, author=request.user, text=text)
     except KeelError as exc:
         return render(
             request,
             TEMPLATE,
-            _page_context(request, None, text=text, error=exc.message),
+            _page_context(request, None, text=text, collection_id=collection_id, error=exc.message),
             status=200 if request.htmx else 422,
         )
     return redirect("chat:conversation-detail", pk=conversation.pk)
@@ -181,6 +209,30 @@ def conversation_rename(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> Htt
     return redirect("chat:conversation-detail", pk=conversation.pk)
 
 
+@require_POST
+@login_required
+def conversation_collection_update(
+    request: AuthenticatedHttpRequest, pk: uuid.UUID
+) -> HttpResponse:
+    """Which collection the next replies answer from (the empty choice: none)."""
+    conversation = selectors.get_conversation_for_user(request.user, pk)
+    try:
+        collection = selectors.get_collection_for_chat(
+            request.user, request.POST.get("collection", ""), workspace=conversation.workspace
+        )
+        services.set_collection(conversation=conversation, collection=collection)
+    except KeelError as exc:
+        show_error(request, exc)
+    else:
+        flash.success(
+            request,
+            f"Replies now answer from “{collection.name}”, with sources."
+            if collection is not None
+            else "Replies no longer use documents.",
+        )
+    return redirect("chat:conversation-detail", pk=conversation.pk)
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def conversation_delete(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
@@ -233,11 +285,11 @@ def message_edit(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpRespon
 # --- Streams (async) ------------------------------------------------------------------------
 
 
-def _renderer(request: HttpRequest) -> sse.RenderMessage:
+def _renderer(request: HttpRequest, viewer: User) -> sse.RenderMessage:
     def render_message(message: Message) -> dict[str, Any]:
         return {
-            "message": MessageOut.from_message(message).model_dump(mode="json"),
-            "html": message_html(request, message),
+            "message": MessageOut.from_message(message, viewer=viewer).model_dump(mode="json"),
+            "html": message_html(request, message, viewer=viewer),
         }
 
     return render_message
@@ -249,7 +301,7 @@ async def message_stream(request: HttpRequest, pk: uuid.UUID) -> HttpResponseBas
     if not isinstance(user, User) or not user.is_authenticated:
         return HttpResponse("Sign in to follow this reply.", status=401)
     return await sse.open_stream(
-        request, lambda: selectors.get_message_for_user(user, pk), _renderer(request)
+        request, lambda: selectors.get_message_for_user(user, pk), _renderer(request, user)
     )
 
 
@@ -292,7 +344,7 @@ async def api_message_stream(request: HttpRequest, pk: uuid.UUID) -> HttpRespons
         return selectors.get_message_for_user(who.user, pk, workspace=who.workspace)
 
     try:
-        return await sse.open_stream(request, load, _renderer(request))
+        return await sse.open_stream(request, load, _renderer(request, who.user))
     except Http404:
         return _api_error(404, "not_found", "Not found.")
 

@@ -9,7 +9,9 @@ The view returns a queryset; the decorator (ninja's `paginate` with `CursorPagin
 `?limit=` and `?cursor=` to the route, orders newest first by `(created_at, id)` and answers
 `{"items": [...], "next": "<absolute URL of the next page>" | null}`. Lists with another natural
 order say so: `@cursor_paginated(order_by="position", descending=False)`; lists whose items need
-mapping to their Out schema pass `transform=ItemOut.from_model` (applied to one page only).
+mapping to their Out schema pass `transform=ItemOut.from_model` (applied to one page only), or
+`transform_page=f` when the mapping needs the request (who is asking) or one query for the whole
+page: `f(request, items) -> items`.
 
 Why keyset, not offsets: a page is one indexed range scan however deep the client goes, and rows
 created while a client pages never shift it into duplicates or gaps. The cursor is opaque to
@@ -146,16 +148,20 @@ class CursorPagination(PaginationBase):
         order_by: str = "created_at",
         descending: bool = True,
         transform: Callable[[Any], Any] | None = None,
+        transform_page: Callable[[HttpRequest, list[Any]], list[Any]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.order_by = order_by
         self.descending = descending
         self.transform = transform
+        self.transform_page = transform_page
 
     def _answer(self, request: HttpRequest, items: list[Any], cursor: str | None) -> dict[str, Any]:
         if self.transform is not None:
             items = [self.transform(item) for item in items]
+        if self.transform_page is not None:
+            items = self.transform_page(request, items)
         return {"items": items, "next": next_url(request, cursor)}
 
     def paginate_queryset(
@@ -198,6 +204,7 @@ def cursor_paginated(
     order_by: str = "created_at",
     descending: bool = True,
     transform: Callable[[Any], Any] | None = None,
+    transform_page: Callable[[HttpRequest, list[Any]], list[Any]] | None = None,
 ) -> Callable[[F], F]: ...
 
 
@@ -207,13 +214,18 @@ def cursor_paginated(
     order_by: str = "created_at",
     descending: bool = True,
     transform: Callable[[Any], Any] | None = None,
+    transform_page: Callable[[HttpRequest, list[Any]], list[Any]] | None = None,
 ) -> F | Callable[[F], F]:
     """Paginate a list route (declared `response=list[ItemOut]`) that returns a queryset."""
 
     def decorate(view: F) -> F:
         _resolve_annotations(view)
         decorated: F = paginate(
-            CursorPagination, order_by=order_by, descending=descending, transform=transform
+            CursorPagination,
+            order_by=order_by,
+            descending=descending,
+            transform=transform,
+            transform_page=transform_page,
         )(view)
         return decorated
 

@@ -203,6 +203,9 @@ def _create_vector_index(index: EmbeddingIndex) -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
+        # Deferred foreign-key checks of rows written earlier in this transaction would block
+        # the DDL ("pending trigger events"): run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(
             f"CREATE INDEX IF NOT EXISTS {_vector_index_name(index)} "
             "ON knowledge_chunkembedding USING hnsw "
@@ -215,6 +218,7 @@ def _drop_vector_index(index: EmbeddingIndex) -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"DROP INDEX IF EXISTS {_vector_index_name(index)}")
 
 
@@ -255,7 +259,8 @@ def upload_document(
     try:
         with transaction.atomic():
             existing = (
-                Document.objects.select_for_update()
+                # Lock the document row only: Postgres cannot lock the nullable side of the join.
+                Document.objects.select_for_update(of=("self",))
                 .select_related("job")
                 .filter(collection=collection, name=name)
                 .first()
@@ -703,7 +708,7 @@ def cancel_index_build(*, membership: Membership) -> None:
     _require_manager(membership)
     with transaction.atomic():
         index = (
-            EmbeddingIndex.objects.select_for_update()
+            EmbeddingIndex.objects.select_for_update(of=("self",))
             .select_related("job")
             .filter(workspace=membership.workspace, status=EmbeddingIndex.Status.BUILDING)
             .first()

@@ -1,21 +1,12 @@
-"""Template filters for chat: sanitised markdown and a compact usage line."""
+"""Template filters for chat: a compact usage line. (Replies are rendered by chat.citations.)"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from django import template
-from django.utils.safestring import SafeString, mark_safe
-
-from product.chat.rendering import render_markdown
 
 register = template.Library()
-
-
-@register.filter(name="markdown")
-def markdown_filter(text: str) -> SafeString:
-    # Safe to mark: render_markdown escapes raw HTML and sanitises on an allowlist.
-    return mark_safe(render_markdown(text or ""))  # noqa: S308
 
 
 @register.filter

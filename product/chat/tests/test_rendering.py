@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from product.chat.rendering import render_markdown
+from product.chat.rendering import render_markdown, render_with_citations
 
 HOSTILE = (
     "Here is **bold** text.\n\n"
@@ -49,3 +49,51 @@ def test_it_allows_only_http_links_with_rel() -> None:
 def test_it_never_emits_event_handlers() -> None:
     html = render_markdown('<b onclick="x()">hi</b> [x](https://a.example "t" onmouseover=y)')
     assert not re.search(r"<[a-z]+[^>]*\son[a-z]+=", html)
+
+
+LINKS = {
+    1: ("/knowledge/passages/5/?q=a+b", 'guide.md · "page" <3>'),
+    2: ("/knowledge/passages/6/", ""),
+}
+
+
+def test_it_links_citation_markers_after_sanitising() -> None:
+    html = render_with_citations("Reaped every 30 s [1][2]. Also [1, 2]. Not [3].", LINKS)
+    one = (
+        '<a class="citation" href="/knowledge/passages/5/?q=a+b" '
+        'title="guide.md · &quot;page&quot; &lt;3&gt;">[1]</a>'
+    )
+    two = '<a class="citation" href="/knowledge/passages/6/" title="">[2]</a>'
+    assert html == f"<p>Reaped every 30 s {one}{two}. Also {one}{two}. Not [3].</p>\n"
+
+
+def test_it_links_no_marker_inside_code_links_or_attributes() -> None:
+    text = (
+        '`[1]` and [see [1]](https://example.com) and [x](https://example.com "t [1]")\n\n'
+        "```\n[2]\n```\n\n    indented [2]\n"
+    )
+    html = render_with_citations(text, LINKS)
+    assert 'class="citation"' not in html
+    assert "<code>[1]</code>" in html
+    assert '<a href="https://example.com" rel="noopener nofollow">see [1]</a>' in html
+    assert 'title="t [1]"' in html
+    assert "<pre><code>[2]\n</code></pre>" in html
+    assert "<pre><code>indented [2]\n</code></pre>" in html
+
+
+def test_it_lets_no_text_inject_markup_around_citations() -> None:
+    hostile = (
+        '<a class="citation" href="/evil">[1]</a> [1]<script>x</script> '
+        "kcite0000000000000000x0x [2](javascript:alert(1)) " + HOSTILE
+    )
+    html = render_with_citations(hostile, LINKS)
+    # Exactly the two real markers became links; the text's own "link" is escaped text.
+    assert html.count('<a class="citation"') == 2
+    assert '&lt;a class="citation" href="/evil"&gt;' in html
+    assert "<script" not in html and "<img" not in html
+    assert "kcite0000000000000000x0x" in html  # a forged placeholder is only text
+    assert not re.search(r"<a [^>]*href=\"(javascript|/evil)", html)
+
+
+def test_it_renders_plain_markdown_without_citations() -> None:
+    assert render_with_citations("Just [1] text", {}) == render_markdown("Just [1] text")

@@ -101,7 +101,7 @@ class ChaosWorkers:
                 "worker",
                 "worker",
                 "-Q",
-                "llm,default",
+                "llm,default,knowledge",
                 "-P",
                 "threads",
                 "-c",

@@ -80,6 +80,6 @@ def add_document(
             index=index,
             collection=collection,
             content_hash=chunk.content_hash,
-            embedding=embed_text(content, index.dimensions),
+            embedding=embed_text(content, index.dimensions, index.model),
         )
     return document

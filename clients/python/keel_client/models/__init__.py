@@ -2,6 +2,7 @@
 
 from .api_key_out import ApiKeyOut
 from .api_key_patch_in import ApiKeyPatchIn
+from .citation_out import CitationOut
 from .conversation_in import ConversationIn
 from .conversation_out import ConversationOut
 from .conversation_patch import ConversationPatch
@@ -36,6 +37,7 @@ from .workspace_ref import WorkspaceRef
 __all__ = (
     "ApiKeyOut",
     "ApiKeyPatchIn",
+    "CitationOut",
     "ConversationIn",
     "ConversationOut",
     "ConversationPatch",

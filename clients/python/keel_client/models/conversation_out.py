@@ -15,6 +15,7 @@ T = TypeVar("T", bound="ConversationOut")
 class ConversationOut:
     """
     Attributes:
+        collection_id (None | UUID): The knowledge collection replies answer from, citing it; null: none.
         created_at (datetime.datetime):
         id (UUID):
         last_message_at (datetime.datetime | None):
@@ -22,6 +23,7 @@ class ConversationOut:
         title_generated (bool): False while the title is provisional (cut from the first message).
     """
 
+    collection_id: None | UUID
     created_at: datetime.datetime
     id: UUID
     last_message_at: datetime.datetime | None
@@ -30,6 +32,12 @@ class ConversationOut:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        collection_id: None | str
+        if isinstance(self.collection_id, UUID):
+            collection_id = str(self.collection_id)
+        else:
+            collection_id = self.collection_id
+
         created_at = self.created_at.isoformat()
 
         id = str(self.id)
@@ -48,6 +56,7 @@ class ConversationOut:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
+                "collection_id": collection_id,
                 "created_at": created_at,
                 "id": id,
                 "last_message_at": last_message_at,
@@ -61,6 +70,22 @@ class ConversationOut:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+
+        def _parse_collection_id(data: object) -> None | UUID:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                collection_id_type_0 = UUID(data)
+
+                return collection_id_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | UUID, data)
+
+        collection_id = _parse_collection_id(d.pop("collection_id"))
+
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
         id = UUID(d.pop("id"))
@@ -85,6 +110,7 @@ class ConversationOut:
         title_generated = d.pop("title_generated")
 
         conversation_out = cls(
+            collection_id=collection_id,
             created_at=created_at,
             id=id,
             last_message_at=last_message_at,

@@ -1,43 +1,88 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ConversationPatch")
 
 
 @_attrs_define
 class ConversationPatch:
-    """
+    """Send only what changes: `title` renames, `collection_id` (null: none) re-grounds.
+
     Attributes:
-        title (str):
+        collection_id (None | Unset | UUID): A knowledge collection of this workspace: replies then answer from its
+            documents and cite them. Null or absent: no documents. An id outside the workspace is a 404. Absent: unchanged.
+        title (None | str | Unset):
     """
 
-    title: str
+    collection_id: None | Unset | UUID = UNSET
+    title: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        title = self.title
+        collection_id: None | str | Unset
+        if isinstance(self.collection_id, Unset):
+            collection_id = UNSET
+        elif isinstance(self.collection_id, UUID):
+            collection_id = str(self.collection_id)
+        else:
+            collection_id = self.collection_id
+
+        title: None | str | Unset
+        if isinstance(self.title, Unset):
+            title = UNSET
+        else:
+            title = self.title
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "title": title,
-            }
-        )
+        field_dict.update({})
+        if collection_id is not UNSET:
+            field_dict["collection_id"] = collection_id
+        if title is not UNSET:
+            field_dict["title"] = title
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        title = d.pop("title")
+
+        def _parse_collection_id(data: object) -> None | Unset | UUID:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                collection_id_type_0 = UUID(data)
+
+                return collection_id_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | UUID, data)
+
+        collection_id = _parse_collection_id(d.pop("collection_id", UNSET))
+
+        def _parse_title(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        title = _parse_title(d.pop("title", UNSET))
 
         conversation_patch = cls(
+            collection_id=collection_id,
             title=title,
         )
 

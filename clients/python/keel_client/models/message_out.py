@@ -11,6 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.citation_out import CitationOut
     from ..models.message_error import MessageError
     from ..models.message_usage_out import MessageUsageOut
 
@@ -28,7 +29,9 @@ class MessageOut:
         role (str): user or assistant
         status (str): queued, streaming, done, stopped or failed
         stream_cursor (str): Cursor of the last delta included in `text`: resume the stream after it.
-        text (str): Markdown; partial while streaming.
+        text (str): Markdown; partial while streaming. A finished grounded reply cites its sources as `[n]` markers (see
+            `citations`); markers of passages you can no longer read (their document was deleted) are left out.
+        citations (list[CitationOut] | Unset): The passages a finished grounded reply cites, that you can still read.
         error (MessageError | None | Unset):
         finished_at (datetime.datetime | None | Unset):
         usage (MessageUsageOut | None | Unset):
@@ -41,6 +44,7 @@ class MessageOut:
     status: str
     stream_cursor: str
     text: str
+    citations: list[CitationOut] | Unset = UNSET
     error: MessageError | None | Unset = UNSET
     finished_at: datetime.datetime | None | Unset = UNSET
     usage: MessageUsageOut | None | Unset = UNSET
@@ -63,6 +67,13 @@ class MessageOut:
         stream_cursor = self.stream_cursor
 
         text = self.text
+
+        citations: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.citations, Unset):
+            citations = []
+            for citations_item_data in self.citations:
+                citations_item = citations_item_data.to_dict()
+                citations.append(citations_item)
 
         error: dict[str, Any] | None | Unset
         if isinstance(self.error, Unset):
@@ -101,6 +112,8 @@ class MessageOut:
                 "text": text,
             }
         )
+        if citations is not UNSET:
+            field_dict["citations"] = citations
         if error is not UNSET:
             field_dict["error"] = error
         if finished_at is not UNSET:
@@ -112,6 +125,7 @@ class MessageOut:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.citation_out import CitationOut  # noqa: PLC0415
         from ..models.message_error import MessageError  # noqa: PLC0415
         from ..models.message_usage_out import MessageUsageOut  # noqa: PLC0415
 
@@ -129,6 +143,15 @@ class MessageOut:
         stream_cursor = d.pop("stream_cursor")
 
         text = d.pop("text")
+
+        _citations = d.pop("citations", UNSET)
+        citations: list[CitationOut] | Unset = UNSET
+        if _citations is not UNSET:
+            citations = []
+            for citations_item_data in _citations:
+                citations_item = CitationOut.from_dict(citations_item_data)
+
+                citations.append(citations_item)
 
         def _parse_error(data: object) -> MessageError | None | Unset:
             if data is None:
@@ -189,6 +212,7 @@ class MessageOut:
             status=status,
             stream_cursor=stream_cursor,
             text=text,
+            citations=citations,
             error=error,
             finished_at=finished_at,
             usage=usage,

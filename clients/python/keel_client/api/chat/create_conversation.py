@@ -102,6 +102,8 @@ def sync_detailed(
 ) -> Response[ConversationOut | ErrorOut]:
     """Start a conversation
 
+     With `collection_id`, its replies answer from that collection and cite it.
+
     Args:
         body (ConversationIn):
 
@@ -131,6 +133,8 @@ def sync(
 ) -> ConversationOut | ErrorOut | None:
     """Start a conversation
 
+     With `collection_id`, its replies answer from that collection and cite it.
+
     Args:
         body (ConversationIn):
 
@@ -154,6 +158,8 @@ async def asyncio_detailed(
     body: ConversationIn,
 ) -> Response[ConversationOut | ErrorOut]:
     """Start a conversation
+
+     With `collection_id`, its replies answer from that collection and cite it.
 
     Args:
         body (ConversationIn):
@@ -181,6 +187,8 @@ async def asyncio(
     body: ConversationIn,
 ) -> ConversationOut | ErrorOut | None:
     """Start a conversation
+
+     With `collection_id`, its replies answer from that collection and cite it.
 
     Args:
         body (ConversationIn):

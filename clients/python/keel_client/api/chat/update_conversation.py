@@ -106,11 +106,15 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: ConversationPatch,
 ) -> Response[ConversationOut | ErrorOut]:
-    """Rename a conversation
+    """Rename a conversation or change its collection
+
+     Send only what changes. `collection_id` applies from the next reply on (null: no documents); replies
+    already written keep their citations.
 
     Args:
         conversation_id (UUID):
-        body (ConversationPatch):
+        body (ConversationPatch): Send only what changes: `title` renames, `collection_id` (null:
+            none) re-grounds.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -138,11 +142,15 @@ def sync(
     client: AuthenticatedClient,
     body: ConversationPatch,
 ) -> ConversationOut | ErrorOut | None:
-    """Rename a conversation
+    """Rename a conversation or change its collection
+
+     Send only what changes. `collection_id` applies from the next reply on (null: no documents); replies
+    already written keep their citations.
 
     Args:
         conversation_id (UUID):
-        body (ConversationPatch):
+        body (ConversationPatch): Send only what changes: `title` renames, `collection_id` (null:
+            none) re-grounds.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -165,11 +173,15 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: ConversationPatch,
 ) -> Response[ConversationOut | ErrorOut]:
-    """Rename a conversation
+    """Rename a conversation or change its collection
+
+     Send only what changes. `collection_id` applies from the next reply on (null: no documents); replies
+    already written keep their citations.
 
     Args:
         conversation_id (UUID):
-        body (ConversationPatch):
+        body (ConversationPatch): Send only what changes: `title` renames, `collection_id` (null:
+            none) re-grounds.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -195,11 +207,15 @@ async def asyncio(
     client: AuthenticatedClient,
     body: ConversationPatch,
 ) -> ConversationOut | ErrorOut | None:
-    """Rename a conversation
+    """Rename a conversation or change its collection
+
+     Send only what changes. `collection_id` applies from the next reply on (null: no documents); replies
+    already written keep their citations.
 
     Args:
         conversation_id (UUID):
-        body (ConversationPatch):
+        body (ConversationPatch): Send only what changes: `title` renames, `collection_id` (null:
+            none) re-grounds.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
