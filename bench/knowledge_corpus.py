@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -261,16 +263,29 @@ def build(*, out: Path | None = None, docs: int = 2000, queries: int = 300, seed
         "queries": queries,
         "seed": seed,
     }
-    meta_path = out / "meta.json"
-    if meta_path.exists():
-        existing = json.loads(meta_path.read_text())
-        if {key: existing.get(key) for key in meta} == meta:
-            return out
+    if _matches(out, meta):
+        return out
     corpus, asked = sample(library_sections(extract(deb)), docs=docs, queries=queries, seed=seed)
-    write_beir(out, corpus, asked)
+    # Written beside, then moved into place: two benchmarks building the same set at once never
+    # read a half-written folder.
+    building = out.with_name(f"{out.name}.building-{os.getpid()}")
+    write_beir(building, corpus, asked)
     meta |= {"corpus_docs": len(corpus), "query_count": len(asked)}
-    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    (building / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    if _matches(out, meta):  # another process finished first
+        shutil.rmtree(building)
+        return out
+    shutil.rmtree(out, ignore_errors=True)
+    building.rename(out)
     return out
+
+
+def _matches(out: Path, meta: dict[str, Any]) -> bool:
+    meta_path = out / "meta.json"
+    if not meta_path.exists():
+        return False
+    existing = json.loads(meta_path.read_text())
+    return {key: existing.get(key) for key in meta} == {key: meta[key] for key in meta}
 
 
 def main(argv: list[str] | None = None) -> None:
