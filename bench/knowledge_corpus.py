@@ -3,6 +3,8 @@ sections as documents, their headings as queries.
 
     python bench/knowledge_corpus.py [--out DIR] [--docs 2000] [--queries 300] [--seed 7]
 
+(prints one JSON line last with the folder's path, like every bench/*.py).
+
 Downloads the package with `apt-get download` (once, into var/bench/), extracts it with
 `dpkg-deb -x`, and reads every `<section>` of `library/*.html` with selectolax. A section is one
 document: its own text (paragraphs, code, definition lists, tables; not its subsections, which
@@ -26,7 +28,6 @@ import random
 import re
 import shutil
 import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -297,8 +298,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     out = build(out=args.out, docs=args.docs, queries=args.queries, seed=args.seed)
     meta = json.loads((out / "meta.json").read_text())
-    print(f"{out}: {meta['corpus_docs']} documents, {meta['query_count']} queries", file=sys.stderr)
-    print(out)
+    # `make bench` runs every bench/*.py: this one's JSON line says what it built, and where.
+    line = {
+        "bench": "knowledge_corpus",
+        "docs": meta["corpus_docs"],
+        "queries": meta["query_count"],
+        "package": f"{meta['package']} {meta['version']}",
+        "path": str(out),
+    }
+    print(json.dumps(line, separators=(",", ":")))
 
 
 if __name__ == "__main__":
