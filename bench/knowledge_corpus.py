@@ -104,9 +104,11 @@ def fetch_package(cache: Path = CACHE) -> Path:
     found = sorted(cache.glob(f"{PACKAGE}_*.deb"))
     if found:
         return found[-1]
-    done = subprocess.run(
-        ["apt-get", "download", PACKAGE], cwd=cache, capture_output=True, text=True, check=False
-    )
+    done = _apt_download(cache)
+    if done.returncode != 0 and os.geteuid() == 0:
+        # A fresh machine has no package lists yet: fetch them once, then try again.
+        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, check=False)
+        done = _apt_download(cache)
     found = sorted(cache.glob(f"{PACKAGE}_*.deb"))
     if done.returncode != 0 or not found:
         raise SystemExit(
@@ -114,6 +116,12 @@ def fetch_package(cache: Path = CACHE) -> Path:
             f"`apt-get update` first, or put {PACKAGE}_*.deb in {cache}."
         )
     return found[-1]
+
+
+def _apt_download(cache: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["apt-get", "download", PACKAGE], cwd=cache, capture_output=True, text=True, check=False
+    )
 
 
 def package_version(deb: Path) -> str:
