@@ -464,6 +464,11 @@ KNOWLEDGE_EMBEDDING_MODEL: str = env.str("KNOWLEDGE_EMBEDDING_MODEL", default=""
 KNOWLEDGE_MIN_SIMILARITY: float = env.float("KNOWLEDGE_MIN_SIMILARITY", default=0.25)
 # Passages a grounded chat reply retrieves (the relevant ones go into its prompt, numbered).
 KNOWLEDGE_CHAT_PASSAGES: int = env.int("KNOWLEDGE_CHAT_PASSAGES", default=6)
-# Postgres: collections smaller than this share of the workspace's index are searched exactly
-# (pgvector filters after its HNSW scan, so a selective filter would lose recall).
+# Postgres: collections holding fewer chunks than this are searched exactly, larger ones with the
+# HNSW index (pgvector filters after its HNSW scan, so a selective filter would lose recall).
 KNOWLEDGE_EXACT_SEARCH_BELOW: int = env.int("KNOWLEDGE_EXACT_SEARCH_BELOW", default=20_000)
+# Weights of the keyword and vector legs in the fused ranking (reciprocal rank fusion). Keyword
+# weighs more: with embeddings that are not semantic (the dev model's), equal weights ranked worse
+# than keyword search alone. Raise the vector weight with a real embedding model, and measure.
+KNOWLEDGE_KEYWORD_WEIGHT: float = env.float("KNOWLEDGE_KEYWORD_WEIGHT", default=1.0)
+KNOWLEDGE_VECTOR_WEIGHT: float = env.float("KNOWLEDGE_VECTOR_WEIGHT", default=0.5)

@@ -36,7 +36,7 @@ from product.core.errors import Conflict, InvalidInput, KeelError, NotAllowed
 from product.jobs import services as job_services
 from product.jobs.models import Job
 from product.jobs.registry import JobCancelled, JobContext
-from product.knowledge import chunking, parsing, prompts
+from product.knowledge import chunking, parsing, prompts, retrieval
 from product.knowledge.models import Chunk, ChunkEmbedding, Collection, Document, EmbeddingIndex
 from product.llm import gateway
 from product.llm.errors import ProviderError
@@ -788,3 +788,33 @@ def _retire_old_indexes(index: EmbeddingIndex) -> None:
     ):
         ChunkEmbedding.objects.filter(index=old).delete()
         _drop_vector_index(old)
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+def search_collection(
+    *, user: User | None, collection: Collection, query: str, k: int = prompts.DEFAULT_SEARCH_K
+) -> retrieval.SearchResults:
+    """Search one collection (the query is embedded and charged to its workspace)."""
+    query = query.strip()
+    if not query:
+        raise InvalidInput("Type something to search for.", code="query_required")
+    if len(query) > prompts.MAX_QUERY_CHARS:
+        raise InvalidInput(
+            f"The query is {len(query):,} characters long; the limit is "
+            f"{prompts.MAX_QUERY_CHARS:,}.",
+            code="query_too_long",
+        )
+    if not 1 <= k <= prompts.MAX_SEARCH_K:
+        raise InvalidInput(
+            f"Ask for between 1 and {prompts.MAX_SEARCH_K} passages (not {k}).", code="invalid_k"
+        )
+    return retrieval.search(
+        workspace=collection.workspace,
+        collection_ids=[collection.pk],
+        query=query,
+        k=k,
+        user=user,
+        feature=prompts.SEARCH_FEATURE,
+    )
