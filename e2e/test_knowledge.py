@@ -1,10 +1,6 @@
 """Knowledge, end to end: a person creates a collection, drops two files on the page at once,
 reads what became of each (one refused by its name), watches the other go to Ready on the
-knowledge worker, opens a passage, and deletes the document.
-
-On a stack of its own on the embedded default (SQLite, the filesystem broker): the vector column
-needs pgvector on Postgres, which the shared test server may lack.
-"""
+knowledge worker, opens a passage, and deletes the document."""
 
 from __future__ import annotations
 
@@ -16,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.conftest import Stack, run_stack
+from e2e.conftest import Stack
 from e2e.test_chat import PASSWORD, TIMEOUT, sign_in
 
 HANDBOOK = (
@@ -25,19 +21,13 @@ HANDBOOK = (
 )
 
 
-@pytest.fixture(scope="module")
-def knowledge_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with run_stack(tmp_path_factory.mktemp("keel-e2e-knowledge"), embedded=True) as running:
-        yield running
-
-
 @pytest.fixture
-def reader(browser: Browser, knowledge_stack: Stack) -> Iterator[Page]:
+def reader(browser: Browser, stack: Stack) -> Iterator[Page]:
     email = f"knowledge-{uuid.uuid4().hex[:8]}@example.com"
-    knowledge_stack.create_user(email, PASSWORD)
+    stack.create_user(email, PASSWORD)
     context = browser.new_context()
     try:
-        yield sign_in(context, knowledge_stack, email)
+        yield sign_in(context, stack, email)
     finally:
         context.close()
 
@@ -59,10 +49,10 @@ def drop_files(page: Page, files: list[tuple[str, str]]) -> None:
 
 
 def test_it_takes_dropped_files_and_shows_each_ready_or_refused(
-    reader: Page, knowledge_stack: Stack, screenshots_dir: Path
+    reader: Page, stack: Stack, screenshots_dir: Path
 ) -> None:
     page = reader
-    page.goto(f"{knowledge_stack.url}/knowledge/")
+    page.goto(f"{stack.url}/knowledge/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Knowledge")
     page.get_by_label("Name").fill("Handbook")
     page.get_by_role("button", name="Create collection").click()
