@@ -1,0 +1,83 @@
+"""Knowledge, end to end: a person creates a collection, drops two files on the page at once,
+reads what became of each (one refused by its name), watches the other go to Ready on the
+knowledge worker, opens a passage, and deletes the document."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from e2e.conftest import Stack
+from e2e.test_chat import PASSWORD, TIMEOUT, sign_in
+
+HANDBOOK = (
+    "# Handbook\n\nKeel runs model calls on workers, off the request.\n\n"
+    "## Jobs\n\nThe reaper re-enqueues stale jobs every thirty seconds.\n"
+)
+
+
+@pytest.fixture
+def reader(browser: Browser, stack: Stack) -> Iterator[Page]:
+    email = f"knowledge-{uuid.uuid4().hex[:8]}@example.com"
+    stack.create_user(email, PASSWORD)
+    context = browser.new_context()
+    try:
+        yield sign_in(context, stack, email)
+    finally:
+        context.close()
+
+
+def drop_files(page: Page, files: list[tuple[str, str]]) -> None:
+    """What a browser does when files are dragged from the desktop onto the drop zone."""
+    transfer = page.evaluate_handle(
+        """(files) => {
+            const transfer = new DataTransfer();
+            for (const [name, text] of files) { transfer.items.add(new File([text], name)); }
+            return transfer;
+        }""",
+        files,
+    )
+    zone = page.locator("[data-dropzone-target]")
+    zone.dispatch_event("dragenter", {"dataTransfer": transfer})
+    expect(zone).to_have_class(re.compile(r"\bis-dragover\b"))
+    zone.dispatch_event("drop", {"dataTransfer": transfer})
+
+
+def test_it_takes_dropped_files_and_shows_each_ready_or_refused(
+    reader: Page, stack: Stack, screenshots_dir: Path
+) -> None:
+    page = reader
+    page.goto(f"{stack.url}/knowledge/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Knowledge")
+    page.get_by_label("Name").fill("Handbook")
+    page.get_by_role("button", name="Create collection").click()
+    page.wait_for_url(re.compile(r".*/knowledge/[0-9a-f-]{36}/$"), timeout=TIMEOUT)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Handbook")
+
+    drop_files(page, [("handbook.md", HANDBOOK), ("budget.xlsx", "PK\x03\x04 a spreadsheet")])
+    outcomes = page.get_by_test_id("upload-outcomes")
+    expect(outcomes).to_contain_text("handbook.md: Queued for processing.", timeout=TIMEOUT)
+    expect(outcomes.locator(".upload-failed")).to_contain_text("budget.xlsx")
+
+    # The table refreshes on the upload, then polls until the knowledge worker is done.
+    row = page.locator("#document-table tr", has_text="handbook.md")
+    expect(row.get_by_test_id("document-status")).to_have_text("Ready", timeout=TIMEOUT)
+    expect(page.locator("#document-table")).not_to_contain_text("budget.xlsx")
+    page.screenshot(path=str(screenshots_dir / "knowledge-collection.png"), full_page=True)
+
+    row.get_by_role("link", name="handbook.md").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("handbook.md")
+    page.locator(".passage-hit", has_text="reaper").get_by_role("link").first.click()
+    expect(page.get_by_test_id("passage")).to_contain_text("The reaper re-enqueues stale jobs")
+    page.screenshot(path=str(screenshots_dir / "knowledge-passage.png"), full_page=True)
+
+    page.get_by_role("link", name="The whole document").click()
+    page.get_by_role("link", name="Delete").click()
+    page.get_by_role("button", name="Delete document").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Handbook")
+    expect(page.locator("#document-table")).to_contain_text("No documents yet")
