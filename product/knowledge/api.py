@@ -508,7 +508,7 @@ def search_collection(
 ) -> SearchOut:
     who = require_scope(request, "read")
     collection = get_collection_for_user(who.user, collection_id, workspace=who.workspace)
-    results = services.search_collection(  # type: ignore[attr-defined]
+    results = services.search_collection(
         user=who.user, collection=collection, query=payload.query, k=payload.k
     )
     return SearchOut.model_validate(results, from_attributes=True)

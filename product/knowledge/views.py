@@ -344,7 +344,7 @@ def collection_search(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpR
     results = None
     if form.is_bound and form.is_valid():
         try:
-            results = services.search_collection(  # type: ignore[attr-defined]
+            results = services.search_collection(
                 user=request.user,
                 collection=collection,
                 query=form.cleaned_data["q"],
