@@ -4,7 +4,8 @@
 - one error envelope `{"error": {"code", "message", "details"}}` for every failure, including the
   ones ninja or Django would answer in their own shapes (405, unknown paths, bad JSON, CSRF,
   oversized bodies) and true bugs (a logged 500, never a traceback);
-- a body-size guard that answers 413 from `Content-Length` before anything parses the body;
+- a body-size guard that answers 413 from `Content-Length` before anything parses the body (a
+  route that takes files declares a larger cap of its own: product/core/uploads.py);
 - one input check before any view runs (`_check_input`): a route that takes a body takes only
   `application/json` (415 otherwise) holding a JSON object (422 for `[]`, `"str"`, `null`, ...),
   and no string anywhere in the body, the query, the path or a declared header may hold NUL
@@ -34,6 +35,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja.operation import Operation
 from ninja.params.models import BodyModel, HeaderModel
+from ninja.utils import normalize_path, replace_path_param_notation
 from pydantic import Field
 
 from product.apikeys.auth import BearerKeyAuth, WorkspaceSessionAuth
@@ -41,6 +43,7 @@ from product.core.errors import InvalidInput, KeelError, ServiceUnavailable, err
 from product.core.features import feature_apps
 from product.core.ratelimit import rate_limit_of
 from product.core.text import NO_NUL_PATTERN, NUL, nul_error, nul_paths
+from product.core.uploads import BodyLimit, body_limit_of, content_length
 
 logger = logging.getLogger(__name__)
 
@@ -177,11 +180,8 @@ def _check_input(operation: Operation) -> None:
     operation._keel_input_checked = True  # type: ignore[attr-defined]
 
 
-def _content_length(request: HttpRequest) -> int:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0
+# A route's own body caps, by HTTP method (most routes have none: the default cap applies).
+BodyLimits = dict[str, BodyLimit]
 
 
 class KeelAPI(NinjaAPI):
@@ -225,8 +225,14 @@ class KeelAPI(NinjaAPI):
                 response.headers.setdefault(name, value)
         return response
 
-    def _guard(self, request: HttpRequest) -> HttpResponse | None:
-        if _content_length(request) > settings.API_MAX_BODY_BYTES:
+    def _guard(self, request: HttpRequest, limits: BodyLimits) -> HttpResponse | None:
+        size = content_length(request)
+        limit = limits.get(request.method or "")
+        if limit is not None:
+            if size > limit.max_bytes():
+                return self.envelope(request, 413, "body_too_large", limit.refusal(size))
+            return None
+        if size > settings.API_MAX_BODY_BYTES:
             return self.envelope(
                 request,
                 413,
@@ -253,12 +259,15 @@ class KeelAPI(NinjaAPI):
             return answer
         return response
 
-    def _wrap(self, view: Callable[..., Any]) -> Callable[..., Any]:
+    def _wrap(
+        self, view: Callable[..., Any], limits: BodyLimits | None = None
+    ) -> Callable[..., Any]:
         """Put the body-size guard in front of a ninja view and the envelope on its 405s."""
+        limits = limits or {}
         if iscoroutinefunction(view):
 
             async def async_wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-                refused = self._guard(request)
+                refused = self._guard(request, limits)
                 if refused is not None:
                     return refused
                 return self._finish(request, await view(request, *args, **kwargs))
@@ -267,7 +276,7 @@ class KeelAPI(NinjaAPI):
             return async_wrapped
 
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            refused = self._guard(request)
+            refused = self._guard(request, limits)
             if refused is not None:
                 return refused
             return self._finish(request, view(request, *args, **kwargs))
@@ -275,15 +284,33 @@ class KeelAPI(NinjaAPI):
         wrapped.csrf_exempt = True  # type: ignore[attr-defined]
         return wrapped
 
+    def _body_limits(self) -> dict[str, BodyLimits]:
+        """The routes (as Django patterns spell them) whose functions declare a body cap of their
+        own (`accepts_large_body`), with the cap of each method. The route is built the way
+        ninja's BoundRouter.urls_paths builds it, so it equals `str(pattern.pattern)`."""
+        found: dict[str, BodyLimits] = {}
+        for bound_router in self._get_bound_routers():
+            prefix = replace_path_param_notation(bound_router.prefix)
+            for path, path_view in bound_router.path_operations.items():
+                joined = "/".join(i for i in (prefix, replace_path_param_notation(path)) if i)
+                route = normalize_path(joined).lstrip("/")
+                for operation in path_view.operations:
+                    limit = body_limit_of(operation.view_func)
+                    if limit is not None:
+                        for method in operation.methods:
+                            found.setdefault(route, {})[method] = limit
+        return found
+
     def _get_urls(self) -> list[URLResolver | URLPattern]:
         patterns = super()._get_urls()
         for bound_router in self._get_bound_routers():
             for path_view in bound_router.path_operations.values():
                 for operation in path_view.operations:
                     _check_input(operation)
+        limits = self._body_limits()
         for pattern in patterns:
             if isinstance(pattern, URLPattern):
-                pattern.callback = self._wrap(pattern.callback)
+                pattern.callback = self._wrap(pattern.callback, limits.get(str(pattern.pattern)))
         # Last: any other path under /api/v1/ is a 404 in the envelope, not Django's HTML page.
         patterns.append(re_path(r"^.*$", self._wrap(self._unknown_path)))
         return patterns

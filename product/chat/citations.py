@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from product.accounts.models import User
@@ -45,12 +45,7 @@ class ShownReply:
 
 def passage_url(chunk_id: int, query: str) -> str:
     """Where a citation link goes: the passage page, with the question to highlight."""
-    try:
-        path = reverse("knowledge:passage-detail", kwargs={"chunk_id": chunk_id})
-    except NoReverseMatch:
-        # The passage page (/knowledge/passages/<int:chunk_id>/) is built on another branch;
-        # until it is merged the path is written out. Delete this branch once reverse works.
-        path = f"/knowledge/passages/{chunk_id}/"
+    path = reverse("knowledge:passage-detail", args=[chunk_id])
     return f"{path}?{urlencode({'q': query})}" if query else path
 
 

@@ -22,3 +22,5 @@ MAX_DESCRIPTION_CHARS = 2000
 MAX_QUERY_CHARS = 1000
 DEFAULT_SEARCH_K = 8
 MAX_SEARCH_K = 50
+# Files in one page upload (each up to KNOWLEDGE_MAX_UPLOAD_BYTES); the API takes one per request.
+MAX_FILES_PER_UPLOAD = 10

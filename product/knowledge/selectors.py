@@ -13,9 +13,11 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from product.accounts.models import User, Workspace
-from product.knowledge.models import Chunk, Collection, Document, EmbeddingIndex
+from product.knowledge.models import Chunk, ChunkEmbedding, Collection, Document, EmbeddingIndex
 
 NOT_FOUND_ERRORS = (ValueError, TypeError)
+# Chunk ids are bigints: a larger number in a URL names nothing (and would overflow the query).
+MAX_CHUNK_ID = 2**63 - 1
 
 
 def get_collection_for_user(
@@ -55,7 +57,10 @@ def get_passage_for_user(
     if workspace is not None:
         chunks = chunks.filter(workspace=workspace)
     try:
-        return chunks.get(pk=int(chunk_id))
+        pk = int(chunk_id)
+        if not 0 < pk <= MAX_CHUNK_ID:
+            raise ValueError(pk)
+        return chunks.get(pk=pk)
     except (Chunk.DoesNotExist, *NOT_FOUND_ERRORS) as exc:
         raise Http404("No such passage.") from exc
 
@@ -92,6 +97,12 @@ def documents_in_collection(collection: Collection) -> QuerySet[Document]:
     )
 
 
+def passages_of_document(document: Document, *, limit: int) -> list[Chunk]:
+    """The first passages of the version that answers now (a re-upload in progress has its own
+    chunks, not live yet; they show once it is ready)."""
+    return list(Chunk.objects.filter(document=document, live=True).order_by("ordinal")[:limit])
+
+
 def passage_context(chunk: Chunk, *, around: int = 1) -> list[Chunk]:
     """The passage with its neighbours in the same version, for the citation page."""
     return list(
@@ -116,3 +127,10 @@ def building_index(workspace: Workspace) -> EmbeddingIndex | None:
         .select_related("job")
         .first()
     )
+
+
+def index_progress(index: EmbeddingIndex) -> tuple[int, int]:
+    """(vectors in `index`, chunks of the workspace): how far a build has come."""
+    embedded = ChunkEmbedding.objects.filter(index=index).count()
+    total = Chunk.objects.filter(workspace_id=index.workspace_id).count()
+    return embedded, total

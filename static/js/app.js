@@ -1,5 +1,5 @@
 // Keel's small client script: theme switching, toasts, the mobile menu, auto-submitting selects,
-// character counters.
+// character counters, the upload drop zone.
 // No inline scripts anywhere (the CSP forbids them); behaviour hangs off data- attributes.
 (function () {
   "use strict";
@@ -79,6 +79,56 @@
   }
   document.addEventListener("input", function (event) {
     if (event.target.matches && event.target.matches("[data-max-chars]")) { updateCounter(event.target); }
+  });
+
+  // Upload drop zones: a form with data-dropzone around a plain <input type=file multiple>, which
+  // works without this script. Here dragging files over the zone highlights it, and dropping them
+  // puts them in that input and submits the same form (htmx posts it: one request, every file).
+  function dropzoneOf(event) {
+    var zone = event.target.closest && event.target.closest("[data-dropzone-target]");
+    return zone && zone.closest("form[data-dropzone]") ? zone : null;
+  }
+  function carriesFiles(event) {
+    var types = event.dataTransfer && event.dataTransfer.types;
+    return !!types && Array.prototype.indexOf.call(types, "Files") !== -1;
+  }
+  function showChosen(input) {
+    var form = input.closest("form[data-dropzone]");
+    var chosen = form && form.querySelector("[data-dropzone-chosen]");
+    if (!chosen) { return; }
+    var names = Array.prototype.map.call(input.files || [], function (file) { return file.name; });
+    chosen.textContent = names.length ? names.length + " chosen: " + names.join(", ") : "";
+  }
+  ["dragenter", "dragover"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var zone = dropzoneOf(event);
+      if (!zone || !carriesFiles(event)) { return; }
+      event.preventDefault();  // without it the browser opens the file instead of dropping it
+      event.dataTransfer.dropEffect = "copy";
+      zone.classList.add("is-dragover");
+    });
+  });
+  document.addEventListener("dragleave", function (event) {
+    var zone = dropzoneOf(event);
+    // Leaving for one of the zone's own children is not leaving the zone.
+    if (zone && !zone.contains(event.relatedTarget)) { zone.classList.remove("is-dragover"); }
+  });
+  document.addEventListener("drop", function (event) {
+    var zone = dropzoneOf(event);
+    if (!zone || !carriesFiles(event)) { return; }
+    event.preventDefault();
+    zone.classList.remove("is-dragover");
+    var form = zone.closest("form[data-dropzone]");
+    var input = form.querySelector("input[type=file][data-dropzone-input]");
+    if (!input || !event.dataTransfer.files.length) { return; }
+    input.files = event.dataTransfer.files;
+    showChosen(input);
+    form.requestSubmit();
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("input[type=file][data-dropzone-input]")) {
+      showChosen(event.target);
+    }
   });
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -29,6 +29,7 @@ from product.api import api
 from product.apikeys.tests.factories import bearer, make_key
 from product.jobs.models import Job
 from product.jobs.tests.factories import JobFactory
+from product.knowledge.tests.factories import DocumentFactory
 
 SCHEMA: dict[str, Any] = json.loads(json.dumps(api.get_openapi_schema(), cls=NinjaJSONEncoder))
 PARAM = re.compile(r"\{(\w+)\}")
@@ -42,15 +43,24 @@ OPERATIONS = [
 IDS = [f"{method.upper()} {path}" for method, path, _ in OPERATIONS]
 # Routes any valid key may call whatever its scopes: "who am I" must work for every key.
 SCOPE_FREE = {"GET /api/v1/me"}
+# Reads that take their question as a body (POST): a read-only key may call them.
+READS_BY_POST = {"POST /api/v1/collections/{collection_id}/search"}
 
 # Objects the API cannot create itself (keys are made in the app, by a person; jobs are made by
-# the features that own them, each through its own route).
+# the features that own them, each through its own route; documents are multipart uploads and
+# passages come out of their ingestion).
 OBJECT_MAKERS: dict[str, Callable[[User, Workspace], str]] = {
     "key_id": lambda user, workspace: str(
         make_key(user=user, workspace=workspace, name="alice's object").key.id
     ),
     "job_id": lambda user, workspace: str(
         JobFactory(workspace=workspace, created_by=user, status=Job.Status.QUEUED).id
+    ),
+    "document_id": lambda user, workspace: str(
+        DocumentFactory(workspace=workspace, created_by=user).id
+    ),
+    "passage_id": lambda user, workspace: str(
+        DocumentFactory(workspace=workspace, created_by=user).chunks.get().id
     ),
 }
 
@@ -207,7 +217,8 @@ def test_it_seals_every_route(
     assert anonymous["WWW-Authenticate"].startswith("Bearer")
 
     if label not in SCOPE_FREE:
-        wrong = world.alice_read_only if method in WRITE_METHODS else world.alice_write_only
+        writes = method in WRITE_METHODS and label not in READS_BY_POST
+        wrong = world.alice_read_only if writes else world.alice_write_only
         refused = world.call(method, url, wrong, body)
         assert refused.status_code == 403, (label, refused.status_code, refused.content[:300])
         assert refused.json()["error"]["code"] == "missing_scope"

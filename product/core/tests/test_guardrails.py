@@ -78,6 +78,8 @@ OTHER_ARGUMENTS = {
     "account_confirm_email": "allauth's signed key from the mail: test_signup_journey, allauth",
     "account_reset_password_from_key": "allauth's reset key from the mail: allauth's own tests",
     "accounts:invitation-accept": "a signed token from the mail: accounts/tests/test_invitations",
+    "knowledge:passage-detail": "a chunk's integer id: knowledge/tests/test_views.py (200 with "
+    "one <h1> for alice, 404 for charlie)",
 }
 # Event streams (async views): under the sync test client, inside the test's transaction, a
 # stream alice opens leaves its connection unusable for the next one. Her streams are read in

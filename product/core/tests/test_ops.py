@@ -152,9 +152,9 @@ def test_it_ships_a_compose_file_that_validates() -> None:
             command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
         )
         assert done.returncode == 0, done.stderr
-    # Whatever validated it, the stack has the five services the docs promise.
+    # Whatever validated it, the stack has the six services the docs promise.
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
-    assert set(services) == {"db", "redis", "web", "worker", "beat"}
+    assert set(services) == {"db", "redis", "web", "worker", "knowledge-worker", "beat"}
     assert "-P threads" in (ROOT / "docker" / "entrypoint.sh").read_text()
 
 

@@ -83,3 +83,32 @@ def add_document(
             embedding=embed_text(content, index.dimensions, index.model),
         )
     return document
+
+
+class DocumentFactory(factory.django.DjangoModelFactory):
+    """A ready document with live passages and vectors, as `add_document` builds it.
+
+    Pass `workspace` and `created_by` (as the guard rails do): the document gets a collection of
+    its own in that workspace unless `collection` is given; `passages` as for add_document.
+    """
+
+    class Meta:
+        model = Document
+
+    workspace = None
+    created_by = None
+    collection = factory.SubFactory(
+        CollectionFactory,
+        workspace=factory.SelfAttribute("..workspace"),
+        created_by=factory.SelfAttribute("..created_by"),
+    )
+    name = factory.Sequence(lambda n: f"guide-{n}.md")
+
+    @classmethod
+    def _create(cls, model_class: type[Document], *args: Any, **kwargs: Any) -> Document:
+        return add_document(
+            kwargs["collection"],
+            name=kwargs["name"],
+            passages=kwargs.get("passages"),
+            created_by=kwargs.get("created_by"),
+        )

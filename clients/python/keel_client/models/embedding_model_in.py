@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.embedding_model_in_model import EmbeddingModelInModel
+
+T = TypeVar("T", bound="EmbeddingModelIn")
+
+
+@_attrs_define
+class EmbeddingModelIn:
+    """
+    Attributes:
+        model (EmbeddingModelInModel): One of `models` of `GET /embedding-index`.
+    """
+
+    model: EmbeddingModelInModel
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        model = self.model.value
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "model": model,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        model = EmbeddingModelInModel(d.pop("model"))
+
+        embedding_model_in = cls(
+            model=model,
+        )
+
+        embedding_model_in.additional_properties = d
+        return embedding_model_in
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
