@@ -46,6 +46,7 @@ from product.knowledge.models import Collection
 from product.knowledge.retrieval import Passage
 from product.llm import gateway, quotas
 from product.llm.errors import CallCancelled, LLMError, QuotaExceeded
+from product.llm.gateway import JobLink
 from product.llm.models import BudgetReservation
 
 logger = logging.getLogger(__name__)
@@ -541,6 +542,7 @@ def ground(
     workspace: Workspace,
     collection: Collection,
     user: User | None,
+    job: JobLink | None = None,
 ) -> list[Passage]:
     """Retrieve passages for the last question and put them in the system message, numbered.
 
@@ -559,6 +561,7 @@ def ground(
             k=int(settings.KNOWLEDGE_CHAT_PASSAGES),
             user=user,
             feature=prompts.RETRIEVAL_FEATURE,
+            job=job,
         )
         floor = float(settings.KNOWLEDGE_MIN_SIMILARITY)
         passages = [
@@ -616,6 +619,7 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
                 workspace=conversation.workspace,
                 collection=conversation.collection,
                 user=author,
+                job=ctx,
             )
         release_connection()
         result = gateway.stream(

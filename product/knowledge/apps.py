@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import pre_delete
 
 from product.core.features import Feature
 
@@ -12,3 +15,16 @@ class KnowledgeConfig(AppConfig):
         url_name="knowledge:collection-list",
         summary="Upload documents; search them and chat with answers that cite their sources.",
     )
+
+    def ready(self) -> None:
+        # Accounts sits below knowledge and cannot call it: a deleted workspace's HNSW indexes
+        # (DDL, which no cascade reaches) are dropped from here.
+        from product.accounts.models import Workspace
+
+        pre_delete.connect(_drop_vector_indexes, sender=Workspace, dispatch_uid="knowledge-hnsw")
+
+
+def _drop_vector_indexes(sender: type, instance: Any, **kwargs: Any) -> None:
+    from product.knowledge import services
+
+    services.drop_vector_indexes(instance.pk)

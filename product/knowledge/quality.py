@@ -37,7 +37,7 @@ from product.core.errors import InvalidInput, KeelError
 from product.devmodel.background import serve_in_thread
 from product.jobs import services as job_services
 from product.knowledge import evaluation, retrieval, services
-from product.knowledge.models import Chunk, Collection, Document, EmbeddingIndex
+from product.knowledge.models import Chunk, Collection, Document
 
 FEATURE = "knowledge.evaluate"
 # Legs hold at most `depth` passages; a document with several passages among them takes several
@@ -235,10 +235,7 @@ def delete_scratch(user: User, workspace: Workspace) -> None:
     for collection in Collection.objects.filter(workspace=workspace):
         services.delete_collection(collection=collection)
     with transaction.atomic():
-        for index in EmbeddingIndex.objects.filter(workspace=workspace):
-            # A workspace's cascade would leave its partial HNSW indexes behind (Postgres).
-            services._drop_vector_index(index)
-        workspace.delete()
+        workspace.delete()  # its HNSW indexes go with it (services.drop_vector_indexes)
         user.delete()
 
 

@@ -45,6 +45,7 @@ from product.knowledge import prompts, selectors
 from product.knowledge.fields import to_pg_text
 from product.knowledge.models import Chunk, ChunkEmbedding, Document, EmbeddingIndex
 from product.llm import gateway
+from product.llm.gateway import JobLink
 
 # Reciprocal rank fusion's constant (Cormack et al.): rank r counts 1 / (RRF_K + r).
 RRF_K = 60
@@ -98,6 +99,7 @@ def search(
     k: int = prompts.DEFAULT_SEARCH_K,
     user: User | None,
     feature: str = prompts.SEARCH_FEATURE,
+    job: JobLink | None = None,
 ) -> SearchResults:
     """The k best passages for `query` in these collections of `workspace`, by each leg and fused.
 
@@ -115,13 +117,21 @@ def search(
     keyword_hits = _keyword_leg(workspace.pk, collections, query, k)
     vector_hits: list[Hit] = []
     if index is not None:
-        vector = _embed_query(index, workspace=workspace, user=user, feature=feature, query=query)
+        vector = _embed_query(
+            index, workspace=workspace, user=user, feature=feature, query=query, job=job
+        )
         vector_hits = _vector_leg(index, workspace.pk, collections, vector, k).hits
     return _results(workspace.pk, collections, query, k, keyword_hits, vector_hits, index_model)
 
 
 def _embed_query(
-    index: EmbeddingIndex, *, workspace: Workspace, user: User | None, feature: str, query: str
+    index: EmbeddingIndex,
+    *,
+    workspace: Workspace,
+    user: User | None,
+    feature: str,
+    query: str,
+    job: JobLink | None,
 ) -> list[float]:
     [vector] = gateway.embed(
         workspace=workspace,
@@ -130,6 +140,7 @@ def _embed_query(
         texts=[query],
         model=index.model,
         dimensions=index.dimensions,
+        job=job,  # a search inside a job (a grounded reply) shows in that job's usage
     )
     if len(vector) != index.dimensions:
         raise KeelError(

@@ -214,6 +214,16 @@ def _create_vector_index(index: EmbeddingIndex) -> None:
         )
 
 
+def drop_vector_indexes(workspace_id: uuid.UUID) -> None:
+    """Drop every HNSW index of a workspace's embedding indexes (before the workspace goes).
+
+    A partial index is DDL, not a row: the workspace's cascade deletes the vectors but would leave
+    the indexes behind. apps.KnowledgeConfig connects this to the workspace's pre_delete.
+    """
+    for index in EmbeddingIndex.objects.filter(workspace_id=workspace_id):
+        _drop_vector_index(index)
+
+
 def _drop_vector_index(index: EmbeddingIndex) -> None:
     if connection.vendor != "postgresql":
         return

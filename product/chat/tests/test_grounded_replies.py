@@ -99,6 +99,7 @@ def test_it_ledgers_the_query_embedding_and_the_reply(
     answer = LLMCall.objects.get(pk=reply.llm_call_id)
     assert (answer.feature, answer.prompt_name) == ("chat", "chat.reply.grounded")
     assert answer.job_id == reply.job_id
+    assert embedding.job_id == reply.job_id, "the retrieval shows in the reply job's usage"
     assert answer.input_tokens == reply.input_tokens
 
 

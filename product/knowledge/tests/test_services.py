@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from product.accounts.models import Membership, User, Workspace
 from product.core.errors import InvalidInput, NotAllowed
@@ -208,3 +209,20 @@ def test_a_deleted_document_mid_ingestion_ends_quietly(alice: User, handbook: Co
     job.refresh_from_db()
     assert job.status == Job.Status.CANCELLED
     assert not Chunk.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="HNSW indexes exist on Postgres only")
+def test_deleting_a_workspace_drops_its_vector_indexes(alice: User, handbook: Collection) -> None:
+    ingest(handbook, alice, "handbook.md", HANDBOOK)
+    index = services.ensure_active_index(handbook.workspace)
+    name = f"knowledge_hnsw_{index.pk.hex}"
+
+    def exists() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [name])
+            return cursor.fetchone() is not None
+
+    assert exists()
+    handbook.workspace.delete()
+    assert not exists()
