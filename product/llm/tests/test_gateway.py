@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from product.accounts.models import User, Workspace
+from product.devmodel.server import embed_text
 from product.llm import gateway, quotas
 from product.llm.catalog import cost_usd
 from product.llm.errors import InputTooLarge, ProviderError, QuotaExceeded
@@ -320,6 +321,8 @@ def test_it_embeds_texts_and_records_the_call(
     assert len(vectors) == 2 and len(vectors[0]) == 256
     again = gateway.embed(workspace=acme, user=alice, feature="search", texts=["the cat"])
     assert again[0] == pytest.approx(vectors[0])
+    # Asked as base64 and decoded: the dev server's own vector, to float32 precision.
+    assert vectors[0] == pytest.approx(embed_text("the cat", 256), abs=1e-6)
     call = LLMCall.objects.filter(feature="search").first()
     assert call is not None and call.model == "keel-dev-embed" and call.input_tokens > 0
     assert call.cost_usd is not None and not call.cost_unknown
