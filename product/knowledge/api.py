@@ -113,13 +113,6 @@ class DocumentOut(Schema):
     @staticmethod
     def from_document(document: Document) -> DocumentOut:
         job = document.job
-        if document.status == Document.Status.READY:
-            progress = 100
-        else:
-            progress = job.progress if job is not None else 0
-        error_message = document.error_message
-        if document.status == Document.Status.FAILED and not error_message and job is not None:
-            error_message = job.error_message
         return DocumentOut(
             id=document.pk,
             collection_id=document.collection_id,
@@ -128,10 +121,10 @@ class DocumentOut(Schema):
             size_bytes=document.size_bytes,
             sha256=document.sha256,
             title=document.title,
-            status=document.status,
-            progress=progress,
+            status=document.current_status,
+            progress=document.progress,
             error_code=document.error_code,
-            error_message=error_message,
+            error_message=document.failure_message,
             page_count=document.page_count,
             chunk_count=document.chunk_count,
             embedded_count=document.embedded_count,

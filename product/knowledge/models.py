@@ -23,6 +23,7 @@ from django.db import models
 from django.db.models import Q
 
 from product.core.models import TimeStampedModel
+from product.jobs.models import Job
 from product.knowledge.fields import VectorField
 
 
@@ -146,9 +147,43 @@ class Document(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    # What pages and the API show is derived here, once: the row's stage is the pipeline's last
+    # word, but a job that ended without finishing the document (the reaper gave up after the
+    # worker died again and again, a cancel) never writes it, and must not read as stuck.
+
+    @property
+    def current_status(self) -> str:
+        job = self.job
+        if (
+            self.status in self.IN_PROGRESS
+            and job is not None
+            and job.status in (Job.Status.FAILED, Job.Status.CANCELLED)
+        ):
+            return self.Status.FAILED
+        return self.status
+
+    @property
+    def status_label(self) -> str:
+        return str(self.Status(self.current_status).label)
+
     @property
     def in_progress(self) -> bool:
-        return self.status in self.IN_PROGRESS
+        return self.current_status in self.IN_PROGRESS
+
+    @property
+    def progress(self) -> int:
+        """The ingestion job's progress in percent (100 once ready)."""
+        if self.status == self.Status.READY:
+            return 100
+        return self.job.progress if self.job is not None else 0
+
+    @property
+    def failure_message(self) -> str:
+        """Why it failed, for a person: the pipeline's reason, else the job's; "" unless failed."""
+        if self.current_status != self.Status.FAILED:
+            return ""
+        job_message = self.job.error_message if self.job is not None else ""
+        return self.error_message or job_message or "Processing failed; retry it."
 
 
 class Chunk(models.Model):

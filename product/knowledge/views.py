@@ -267,23 +267,20 @@ def _upload_answer(
         or (form is not None and bool(form.errors))
         or any(outcome.failed for outcome in outcomes)
     )
-    if is_fragment_request(request):
-        # The panel says what became of each file; the table refreshes itself on the event.
-        context = _detail_context(collection, outcomes=outcomes, upload_error=error)
-        if form is not None:
-            context["upload_form"] = form
-        response = render(request, COLLECTION_TEMPLATE + "#upload-panel", context)
-        if stored:
-            response["HX-Trigger"] = "knowledge:uploaded"
-        return response
-    if not failed:
+    if not failed and not is_fragment_request(request):
         names = ", ".join(outcome.name for outcome in stored)
         flash.success(request, f"Uploaded {names}.")
         return redirect("knowledge:collection-detail", pk=collection.pk)
-    # Without JS the page itself reports each file; nothing stored at all is a refusal.
+    # The page (or, with htmx, its upload panel) says what became of each file.
     context = _detail_context(collection, outcomes=outcomes, upload_error=error)
     if form is not None:
         context["upload_form"] = form
+    if is_fragment_request(request):
+        response = render(request, COLLECTION_TEMPLATE + "#upload-panel", context)
+        if stored:
+            response["HX-Trigger"] = "knowledge:uploaded"  # the table refreshes itself on it
+        return response
+    # Without JS: nothing stored at all is a refusal.
     return render(request, COLLECTION_TEMPLATE, context, status=200 if stored else refused_status)
 
 

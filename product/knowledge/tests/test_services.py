@@ -226,3 +226,29 @@ def test_deleting_a_workspace_drops_its_vector_indexes(alice: User, handbook: Co
     assert exists()
     handbook.workspace.delete()
     assert not exists()
+
+
+@pytest.mark.django_db
+def test_a_document_whose_job_was_given_up_reads_failed_not_stuck(
+    alice: User, handbook: Collection
+) -> None:
+    upload = services.upload_document(
+        collection=handbook, user=alice, filename="handbook.md", data=HANDBOOK
+    )
+    document = upload.document
+    assert document.job is not None
+    # The worker died mid-embedding too often: the reaper fails the job, the row keeps its stage.
+    Document.objects.filter(pk=document.pk).update(status=Document.Status.EMBEDDING)
+    Job.objects.filter(pk=document.job.pk).update(
+        status=Job.Status.FAILED, error_message="The worker stopped while running this job."
+    )
+    document = Document.objects.select_related("job").get(pk=document.pk)
+    assert document.current_status == Document.Status.FAILED
+    assert not document.in_progress
+    assert document.failure_message == "The worker stopped while running this job."
+    services.retry_document(document=document, user=alice)
+    assert document.job is not None
+    job_services.run_job(document.job.pk)
+    document = Document.objects.select_related("job").get(pk=document.pk)
+    assert document.current_status == Document.Status.READY
+    assert document.progress == 100
