@@ -90,6 +90,7 @@ FEATURE_APPS = [
     "product.chat",
     "product.ask",
     "product.knowledge",
+    "product.evals",
 ]
 INSTALLED_APPS += FEATURE_APPS
 

@@ -41,6 +41,7 @@ from product.jobs.models import Job
 
 if TYPE_CHECKING:
     from product.llm.gateway import PendingCharge
+    from product.llm.models import LLMCall
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +164,10 @@ class JobContext:
     def defer_charge(self, charge: PendingCharge) -> None:
         """The gateway's answer is charged when the job ends, in the same transaction."""
         self.charges.append(charge)
+
+    def note_call(self, call: LLMCall) -> None:
+        """A job keeps no list of its calls: its ledger rows name it (`LLMCall.job`)."""
+        return
 
     def on_finish(self, write: Callable[[], None]) -> None:
         """Run `write` (the feature's outcome rows) in the transaction that ends the job.

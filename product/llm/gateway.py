@@ -185,6 +185,10 @@ class JobLink(Protocol):
 
     def defer_charge(self, charge: PendingCharge) -> None: ...
 
+    def note_call(self, call: LLMCall) -> None:
+        """Every ledger row made for the job, as it is made (written at once or deferred)."""
+        ...
+
 
 @dataclass
 class _Context:
@@ -215,6 +219,8 @@ class _Context:
         else:
             call.save(force_insert=True)
         self.calls.append(call)
+        if self.job is not None:
+            self.job.note_call(call)
         return call
 
 
@@ -434,6 +440,19 @@ def _prepare(
 # --- chat -----------------------------------------------------------------------------------
 
 
+def _sampling(temperature: float | None, seed: int | None) -> dict[str, Any]:
+    """Sampling options, sent only when set: the provider's defaults apply otherwise.
+
+    Evaluation sets both (temperature 0 and a fixed seed make a judge repeat itself where the
+    provider honours them)."""
+    options: dict[str, Any] = {}
+    if temperature is not None:
+        options["temperature"] = temperature
+    if seed is not None:
+        options["seed"] = seed
+    return options
+
+
 def complete(
     *,
     workspace: Workspace,
@@ -444,6 +463,8 @@ def complete(
     prompt_version: str = "1",
     model: str | None = None,
     max_tokens: int | None = None,
+    temperature: float | None = None,
+    seed: int | None = None,
     reservation: BudgetReservation | None = None,
     job: JobLink | None = None,
 ) -> ChatResult:
@@ -466,6 +487,7 @@ def complete(
                 model=model_name,
                 messages=messages,  # type: ignore[arg-type]
                 max_tokens=max_tokens,
+                **_sampling(temperature, seed),
             )
             completion = raw.parse()
         except CALL_ERRORS as exc:
@@ -524,6 +546,8 @@ def stream(
     prompt_version: str = "1",
     model: str | None = None,
     max_tokens: int | None = None,
+    temperature: float | None = None,
+    seed: int | None = None,
     reservation: BudgetReservation | None = None,
     job: JobLink | None = None,
     on_delta: Callable[[str], None],
@@ -557,6 +581,7 @@ def stream(
                 max_tokens=max_tokens,
                 stream=True,
                 stream_options={"include_usage": True},
+                **_sampling(temperature, seed),
             )
         except CALL_ERRORS as exc:
             raise _fail(
