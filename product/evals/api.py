@@ -31,10 +31,12 @@ from product.core.uploads import (
     megabytes,
     megabytes_limit,
 )
-from product.evals import io, selectors, services
+from product.evals import compare, io, runs, selectors, services
 from product.evals.errors import ImportRejected
-from product.evals.models import Dataset, DatasetItem, DatasetVersion, Feedback
+from product.evals.models import Dataset, DatasetItem, DatasetVersion, Feedback, Run, RunCase
+from product.evals.registry import GraderSpec, RunConfig
 from product.evals.views import MAX_IMPORT_BYTES, export_response
+from product.jobs.api import JobOut
 
 router = Router(tags=["evals"])
 
@@ -566,3 +568,341 @@ def export_dataset_items(
     _who, dataset = _dataset(request, dataset_id, "read")
     version = selectors.get_version(dataset, query.version)
     return export_response(dataset, version, query.format)
+
+
+# --- runs ---------------------------------------------------------------------------------------
+# Runs (experiments) and comparisons. `POST /runs` queues one `evals.run` job and answers 202 at
+# once; poll `GET /runs/{id}` (its `job.progress`, then `summary`), read the cases with their
+# scores from `GET /runs/{id}/cases`. Cancel keeps the finished cases; resume runs only the rest.
+
+
+class RunConfigIn(Schema):
+    model: str = Field("", max_length=128, description="The chat model; empty: the default.")
+    prompt_version: str = Field(
+        "", max_length=32, description="The target's prompt version; empty: its current one."
+    )
+    temperature: float | None = Field(None, ge=0, le=2)
+    collection_id: uuid.UUID | None = Field(
+        None, description="Grounded targets: the collection the answers come from."
+    )
+    top_k: int = Field(5, ge=1, le=50, description="Grounded targets: passages retrieved.")
+
+
+class GraderIn(Schema):
+    name: str = Field(max_length=64, examples=["contains"])
+    params: dict[str, Any] = Field(default_factory=dict, examples=[{"values": ["$40"]}])
+    threshold: float | None = Field(
+        None, ge=0, le=1, description="A case passes at or above it; omitted: the grader's own."
+    )
+
+
+class RunIn(Schema):
+    dataset_id: uuid.UUID
+    version: int | None = Field(None, ge=1, description="The dataset version; omitted: current.")
+    config: RunConfigIn = Field(default_factory=RunConfigIn)  # type: ignore[arg-type]
+    graders: list[GraderIn] = Field(min_length=1, max_length=20)
+    repeats: int = Field(1, ge=1, le=runs.MAX_REPEATS)
+    concurrency: int | None = Field(None, ge=1, description="Cases in flight; omitted: default.")
+    name: str = Field("", max_length=200, examples=["Brief prompt, small model"])
+
+
+class RunOut(Schema):
+    id: uuid.UUID
+    name: str
+    target: str = Field(examples=["ask.once"])
+    dataset_id: uuid.UUID
+    dataset_name: str
+    dataset_version: int
+    config: dict[str, Any]
+    graders: list[dict[str, Any]]
+    repeats: int
+    concurrency: int
+    prompt_name: str
+    prompt_version: str
+    case_count: int = Field(description="Items × repeats.")
+    created_at: datetime
+    job: JobOut
+
+    @staticmethod
+    def from_run(run: Run) -> RunOut:
+        version = run.dataset_version
+        return RunOut(
+            id=run.pk,
+            name=run.name,
+            target=run.target,
+            dataset_id=version.dataset_id,
+            dataset_name=version.dataset.name,
+            dataset_version=version.number,
+            config=run.config,
+            graders=run.graders,
+            repeats=run.repeats,
+            concurrency=run.concurrency,
+            prompt_name=run.prompt_name,
+            prompt_version=run.prompt_version,
+            case_count=run.case_count,
+            created_at=run.created_at,
+            job=JobOut.model_validate(run.job),
+        )
+
+
+class RunDetailOut(RunOut):
+    summary: dict[str, Any] = Field(
+        description="Per grader: mean over items with its 95% interval, pass rate, scored and "
+        "unscored counts; cost, latency percentiles, failed cases."
+    )
+
+
+class ScoreOut(Schema):
+    grader: str
+    value: float | None = Field(description="0..1; null when unscored.")
+    passed: bool | None
+    unscored: bool
+    explanation: str
+    cost_usd: str | None
+
+
+class CaseOut(Schema):
+    id: int
+    item_key: uuid.UUID
+    repeat: int
+    status: str = Field(examples=["done"], description="done, or failed (the target failed).")
+    output: str
+    details: dict[str, Any] = Field(description="Citations, retrieved documents, context.")
+    error_code: str
+    error_message: str
+    input_tokens: int
+    output_tokens: int
+    cost_usd: str | None = Field(description="Target and graders; null: a price is unknown.")
+    latency_ms: int | None
+    call_ids: list[str] = Field(description="Every ledger row of the case.")
+    scores: list[ScoreOut]
+
+    @staticmethod
+    def from_case(case: RunCase) -> CaseOut:
+        return CaseOut(
+            id=case.pk,
+            item_key=case.item_key,
+            repeat=case.repeat,
+            status=case.status,
+            output=case.output,
+            details=case.details,
+            error_code=case.error_code,
+            error_message=case.error_message,
+            input_tokens=case.input_tokens,
+            output_tokens=case.output_tokens,
+            cost_usd=None if case.cost_usd is None else str(case.cost_usd),
+            latency_ms=case.latency_ms,
+            call_ids=[str(call_id) for call_id in case.call_ids],
+            scores=[
+                ScoreOut(
+                    grader=score.grader,
+                    value=score.value,
+                    passed=score.passed,
+                    unscored=score.unscored,
+                    explanation=score.explanation,
+                    cost_usd=None if score.cost_usd is None else str(score.cost_usd),
+                )
+                for score in case.scores.all()
+            ],
+        )
+
+
+class ComparisonQuery(Schema):
+    runs: list[uuid.UUID] = Field(
+        min_length=2, max_length=5, description="Run ids, the baseline first (`?runs=a&runs=b`)."
+    )
+
+
+class ComparisonOut(Schema):
+    runs: list[RunOut] = Field(description="The baseline first.")
+    summaries: list[dict[str, Any]]
+    graders: list[str] = Field(description="The baseline's graders another run has too.")
+    deltas: list[dict[str, Any]] = Field(
+        description="Per grader and candidate: the paired bootstrap of the change over items "
+        "both scored (`delta`, `low`, `high`, `n`), and whether it confidently regressed."
+    )
+    cases: list[dict[str, Any]] = Field(
+        description="Per item key, regressions first: each run's output, word diff against the "
+        "baseline (escaped HTML), values and deltas per grader."
+    )
+
+
+def _run_detail(run: Run) -> dict[str, Any]:
+    out = RunDetailOut(
+        **RunOut.from_run(run).model_dump(), summary=compare.summarize(run).as_json()
+    )
+    return out.model_dump(mode="json")
+
+
+def _run(request: HttpRequest, run_id: uuid.UUID, scope: str) -> tuple[Any, Run]:
+    who = require_scope(request, scope)
+    return who, selectors.get_run_for_user(who.user, run_id, workspace=who.workspace)
+
+
+def comparison_json(result: compare.Comparison) -> dict[str, Any]:
+    def number(value: Any) -> str | None:
+        return None if value is None else str(value)
+
+    return ComparisonOut(
+        runs=[RunOut.from_run(run) for run in result.runs],
+        summaries=[summary.as_json() for summary in result.summaries],
+        graders=result.graders,
+        deltas=[
+            {
+                "grader": d.grader,
+                "run_id": str(d.run_id),
+                "delta": None if d.paired is None else d.paired.delta,
+                "low": None if d.paired is None else d.paired.low,
+                "high": None if d.paired is None else d.paired.high,
+                "n": 0 if d.paired is None else d.paired.n,
+                "regressed": d.regressed,
+                "improved": d.improved,
+            }
+            for d in result.deltas
+        ],
+        cases=[
+            {
+                "item_key": str(case.key),
+                "name": case.name,
+                "input": case.input,
+                "reference": case.reference,
+                "worst_delta": case.worst_delta,
+                "regressed": case.regressed,
+                "cells": [
+                    {
+                        "run_id": str(cell.run_id),
+                        "status": cell.status,
+                        "output": cell.output,
+                        "diff_html": cell.diff_html,
+                        "values": cell.values,
+                        "deltas": cell.deltas,
+                        "explanations": cell.explanations,
+                        "cost_usd": number(cell.cost_usd),
+                        "latency_ms": cell.latency_ms,
+                    }
+                    for cell in case.cells
+                ],
+            }
+            for case in result.cases
+        ],
+    ).model_dump(mode="json")
+
+
+@router.post(
+    "/runs",
+    response={202: RunDetailOut},
+    summary="Start a run",
+    description="Runs every item of a dataset version (× `repeats`) through the dataset's target "
+    "with this configuration and grades each case, as one `evals.run` job. Everything is checked "
+    "first (prompt version, collection, graders and their params): a 422 stores nothing.",
+)
+def create_run(
+    request: HttpRequest, payload: RunIn, idempotency_key: IdempotencyKeyHeader = None
+) -> Status[Any]:
+    who = require_scope(request, "write")
+
+    def create() -> tuple[int, Any]:
+        dataset = selectors.get_dataset_for_user(
+            who.user, payload.dataset_id, workspace=who.workspace
+        )
+        version = selectors.get_version(dataset, payload.version)
+        config = payload.config
+        run = runs.submit_run(
+            workspace=who.workspace,
+            user=who.user,
+            dataset_version=version,
+            config=RunConfig(
+                model=config.model,
+                prompt_version=config.prompt_version,
+                temperature=config.temperature,
+                collection_id=None if config.collection_id is None else str(config.collection_id),
+                top_k=config.top_k,
+            ),
+            graders=[
+                GraderSpec(name=g.name, params=g.params, threshold=g.threshold)
+                for g in payload.graders
+            ],
+            repeats=payload.repeats,
+            concurrency=payload.concurrency,
+            name=payload.name,
+            idempotency_key=idempotency_key,
+        )
+        return 202, _run_detail(run)
+
+    status, body = run_idempotent(
+        actor=who,
+        scope="evals.runs.create",
+        key=idempotency_key,
+        payload=payload.model_dump(mode="json"),
+        create=create,
+    )
+    return Status(status, body)
+
+
+@router.get("/runs", response=list[RunOut], summary="List the workspace's runs")
+@cursor_paginated(transform=RunOut.from_run)
+def list_runs(request: HttpRequest) -> Any:
+    who = require_scope(request, "read")
+    return selectors.runs_for_workspace(who.workspace)
+
+
+@router.get("/runs/{run_id}", response=RunDetailOut, summary="Read a run and its summary")
+def get_run(request: HttpRequest, run_id: uuid.UUID) -> dict[str, Any]:
+    _who, run = _run(request, run_id, "read")
+    return _run_detail(run)
+
+
+@router.get(
+    "/runs/{run_id}/cases",
+    response=list[CaseOut],
+    summary="List a run's cases with their scores",
+    description="In the order they finished; each case with every grader's score and explanation.",
+)
+@cursor_paginated(order_by="finished_at", descending=False, transform=CaseOut.from_case)
+def list_run_cases(request: HttpRequest, run_id: uuid.UUID) -> Any:
+    _who, run = _run(request, run_id, "read")
+    return selectors.cases_of(run).order_by()
+
+
+@router.post("/runs/{run_id}/cancel", response=RunDetailOut, summary="Cancel a run")
+def cancel_run(request: HttpRequest, run_id: uuid.UUID) -> dict[str, Any]:
+    who, run = _run(request, run_id, "write")
+    return _run_detail(runs.cancel_run(run=run, user=who.user))
+
+
+@router.post(
+    "/runs/{run_id}/resume",
+    response=RunDetailOut,
+    summary="Resume a failed or cancelled run",
+    description="Its finished cases are kept; the others run. A finished run: 422.",
+)
+def resume_run(request: HttpRequest, run_id: uuid.UUID) -> dict[str, Any]:
+    who, run = _run(request, run_id, "write")
+    return _run_detail(runs.resume_run(run=run, user=who.user))
+
+
+@router.post(
+    "/runs/{run_id}/rerun",
+    response={202: RunDetailOut},
+    summary="Run it again",
+    description="A new run of the same dataset version, configuration, graders and repeats.",
+)
+def rerun_run(request: HttpRequest, run_id: uuid.UUID) -> Status[Any]:
+    who, run = _run(request, run_id, "write")
+    return Status(202, _run_detail(runs.rerun(run=run, user=who.user)))
+
+
+@router.get(
+    "/comparisons",
+    response=ComparisonOut,
+    summary="Compare runs",
+    description="`?runs=<baseline>&runs=<candidate>[&runs=…]`: per case the outputs diffed and the "
+    "score deltas (regressions first); per grader the paired bootstrap of the change.",
+)
+def get_comparison(request: HttpRequest, query: Query[ComparisonQuery]) -> dict[str, Any]:
+    who = require_scope(request, "read")
+    chosen = [
+        selectors.get_run_for_user(who.user, run_id, workspace=who.workspace)
+        for run_id in query.runs
+    ]
+    return comparison_json(compare.compare(chosen))
