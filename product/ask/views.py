@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -23,11 +22,11 @@ from product.ask import prompts, services
 from product.ask.forms import QuestionForm
 from product.ask.models import Question
 from product.ask.selectors import get_question_for_user, questions_for_workspace
-from product.core.errors import KeelError, add_form_error, show_error
+from product.core.errors import add_form_error, show_error
 from product.core.http import is_fragment_request
-from product.evals import services as eval_services
 from product.evals.models import Feedback
 from product.evals.selectors import feedback_of_user
+from product.evals.views import rate_answer
 from product.jobs import services as job_services
 from product.jobs.selectors import job_usage
 from product.llm.errors import LLMError
@@ -125,31 +124,13 @@ def question_retry(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResp
 @require_POST
 @login_required
 def question_feedback(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
-    """Thumbs up or down (and a comment) on the answer: the widget for htmx, else the page."""
+    """Thumbs up or down (and a comment) on the answer."""
     question = get_question_for_user(request.user, pk)
-    error = ""
-    feedback = None
-    try:
-        feedback = eval_services.record_feedback(
-            workspace=question.workspace,
-            user=request.user,
-            target=prompts.KIND,
-            subject_id=question.pk,
-            rating=request.POST.get("rating", ""),
-            comment=request.POST.get("comment", ""),
-        )
-    except KeelError as exc:
-        error = exc.message
-        if not is_fragment_request(request):
-            show_error(request, exc)
-    if is_fragment_request(request):
-        context = {
-            "feedback": feedback or _feedback_of(request, question),
-            "feedback_error": error,
-            "feedback_url": reverse("ask:question-feedback", kwargs={"pk": question.pk}),
-            "subject_id": question.pk,
-        }
-        return render(request, "includes/_feedback.html", context)
-    if feedback is not None:
-        flash.success(request, "Thanks for rating the answer.")
-    return redirect("ask:question-detail", pk=question.pk)
+    return rate_answer(
+        request,
+        workspace=question.workspace,
+        target=prompts.KIND,
+        subject_id=question.pk,
+        feedback_url=reverse("ask:question-feedback", kwargs={"pk": question.pk}),
+        back_url=reverse("ask:question-detail", kwargs={"pk": question.pk}),
+    )

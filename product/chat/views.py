@@ -30,8 +30,8 @@ from product.chat.models import Conversation, Message
 from product.chat.schemas import MessageOut
 from product.core.errors import KeelError, error_body, show_error
 from product.core.http import is_fragment_request
-from product.evals import services as eval_services
 from product.evals.selectors import feedback_of_user
+from product.evals.views import rate_answer
 from product.knowledge.selectors import collections_for_workspace
 
 TEMPLATE = "chat/conversation_detail.html"
@@ -301,40 +301,17 @@ def message_edit(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpRespon
 @require_POST
 @login_required
 def message_feedback(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
-    """Thumbs up or down (and a comment) on a finished reply: the widget for htmx, else back to
-    the reply."""
+    """Thumbs up or down (and a comment) on a finished reply."""
     message = selectors.get_message_for_user(request.user, pk)
-    error = ""
-    feedback = None
-    try:
-        feedback = eval_services.record_feedback(
-            workspace=message.conversation.workspace,
-            user=request.user,
-            target=FEEDBACK_TARGET,
-            subject_id=message.pk,
-            rating=request.POST.get("rating", ""),
-            comment=request.POST.get("comment", ""),
-        )
-    except KeelError as exc:
-        error = exc.message
-        if not is_fragment_request(request):
-            show_error(request, exc)
-    if is_fragment_request(request):
-        if feedback is None:
-            feedback = feedback_of_user(
-                request.user, target=FEEDBACK_TARGET, subject_ids=[message.pk]
-            ).get(str(message.pk))
-        context = {
-            "feedback": feedback,
-            "feedback_error": error,
-            "feedback_url": reverse("chat:message-feedback", kwargs={"pk": message.pk}),
-            "subject_id": message.pk,
-        }
-        return render(request, "includes/_feedback.html", context)
-    if feedback is not None:
-        flash.success(request, "Thanks for rating the reply.")
     url = reverse("chat:conversation-detail", kwargs={"pk": message.conversation_id})
-    return redirect(f"{url}#message-{message.pk}")
+    return rate_answer(
+        request,
+        workspace=message.conversation.workspace,
+        target=FEEDBACK_TARGET,
+        subject_id=message.pk,
+        feedback_url=reverse("chat:message-feedback", kwargs={"pk": message.pk}),
+        back_url=f"{url}#message-{message.pk}",
+    )
 
 
 # --- Streams (async) ------------------------------------------------------------------------

@@ -105,7 +105,7 @@ class FeedbackOut(Schema):
 
 class FeedbackFilters(Schema):
     rating: Literal["up", "down"] | None = None
-    target: str | None = Field(None, max_length=64, examples=["chat.reply"])
+    target: str | None = Field(None, max_length=64, description="A target, e.g. chat.reply.")
 
 
 class AddToDatasetIn(Schema):

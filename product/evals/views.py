@@ -20,8 +20,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from product.accounts.http import AuthenticatedHttpRequest
+from product.accounts.models import Workspace
 from product.accounts.selectors import get_current_workspace
 from product.core.errors import KeelError, add_form_error, show_error
+from product.core.http import is_fragment_request
 from product.evals import io, registry, selectors, services
 from product.evals.errors import ImportRejected
 from product.evals.forms import AddToDatasetForm, DatasetForm, ImportForm, ItemForm
@@ -48,6 +50,50 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 # --- feedback -------------------------------------------------------------------------------
+
+
+def rate_answer(
+    request: AuthenticatedHttpRequest,
+    *,
+    workspace: Workspace,
+    target: str,
+    subject_id: uuid.UUID,
+    feedback_url: str,
+    back_url: str,
+) -> HttpResponse:
+    """The thumbs widget's POST, for the feature that shows the answer (chat, Ask once) once it
+    has checked the person may see it: htmx gets the widget back (with the rating or the error),
+    a plain form post goes back to the answer with a toast."""
+    error = ""
+    feedback: Feedback | None = None
+    try:
+        feedback = services.record_feedback(
+            workspace=workspace,
+            user=request.user,
+            target=target,
+            subject_id=subject_id,
+            rating=request.POST.get("rating", ""),
+            comment=request.POST.get("comment", ""),
+        )
+    except KeelError as exc:
+        if not is_fragment_request(request):
+            show_error(request, exc)
+            return redirect(back_url)
+        error = exc.message
+    if not is_fragment_request(request):
+        flash.success(request, "Thanks for rating the answer.")
+        return redirect(back_url)
+    if feedback is None:
+        feedback = selectors.feedback_of_user(
+            request.user, target=target, subject_ids=[subject_id]
+        ).get(str(subject_id))
+    context = {
+        "feedback": feedback,
+        "feedback_error": error,
+        "feedback_url": feedback_url,
+        "subject_id": subject_id,
+    }
+    return render(request, "includes/_feedback.html", context)
 
 
 @require_GET
