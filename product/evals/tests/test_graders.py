@@ -547,7 +547,7 @@ def test_faithfulness_judges_the_answer_against_the_sources_it_was_given(
     result = live("faithfulness", faithful, input={"question": "How often?"})
     assert result.value == 1.0
     assert result.explanation == (
-        "The judge gave 5 of 5: 1 of the answer's 1 sentences are supported by the sources."
+        "The judge gave 5 of 5: The sources support 1 of the answer's 1 sentence."
     )
     invented = TargetOutput(
         text="Stale jobs are re-enqueued every 30 seconds [2]. Billing is monthly.",
