@@ -707,6 +707,8 @@ def _cited(text: str) -> list[tuple[str, int]]:
 
 def _citation_number(citation: Mapping[str, Any]) -> int | None:
     number = citation.get("number", citation.get("n"))
+    if isinstance(number, str) and number.strip().isdigit():
+        return int(number)  # a citation that went through JSON as text
     return number if isinstance(number, int) and not isinstance(number, bool) else None
 
 
