@@ -3,10 +3,17 @@
 from .add_to_dataset_in import AddToDatasetIn
 from .api_key_out import ApiKeyOut
 from .api_key_patch_in import ApiKeyPatchIn
+from .case_out import CaseOut
+from .case_out_details import CaseOutDetails
 from .citation_out import CitationOut
 from .collection_in import CollectionIn
 from .collection_out import CollectionOut
 from .collection_patch import CollectionPatch
+from .comparison_out import ComparisonOut
+from .comparison_out_cases_item import ComparisonOutCasesItem
+from .comparison_out_deltas_item import ComparisonOutDeltasItem
+from .comparison_out_summaries_item import ComparisonOutSummariesItem
+from .comparison_query import ComparisonQuery
 from .conversation_in import ConversationIn
 from .conversation_out import ConversationOut
 from .conversation_patch import ConversationPatch
@@ -32,6 +39,8 @@ from .feedback_filters_rating_type_0 import FeedbackFiltersRatingType0
 from .feedback_in import FeedbackIn
 from .feedback_in_rating import FeedbackInRating
 from .feedback_out import FeedbackOut
+from .grader_in import GraderIn
+from .grader_in_params import GraderInParams
 from .import_dataset_items_multi_part_body_params import ImportDatasetItemsMultiPartBodyParams
 from .import_dataset_items_multi_part_body_params_format import ImportDatasetItemsMultiPartBodyParamsFormat
 from .item_change_out import ItemChangeOut
@@ -57,6 +66,7 @@ from .message_in import MessageIn
 from .message_out import MessageOut
 from .message_usage_out import MessageUsageOut
 from .paged_api_key_out import PagedApiKeyOut
+from .paged_case_out import PagedCaseOut
 from .paged_collection_out import PagedCollectionOut
 from .paged_conversation_out import PagedConversationOut
 from .paged_dataset_out import PagedDatasetOut
@@ -66,6 +76,7 @@ from .paged_item_out import PagedItemOut
 from .paged_job_out import PagedJobOut
 from .paged_message_out import PagedMessageOut
 from .paged_question_out import PagedQuestionOut
+from .paged_run_out import PagedRunOut
 from .paged_version_out import PagedVersionOut
 from .passage_detail_out import PassageDetailOut
 from .passage_out import PassageOut
@@ -74,6 +85,16 @@ from .question_detail_out import QuestionDetailOut
 from .question_in import QuestionIn
 from .question_in_task import QuestionInTask
 from .question_out import QuestionOut
+from .run_config_in import RunConfigIn
+from .run_detail_out import RunDetailOut
+from .run_detail_out_config import RunDetailOutConfig
+from .run_detail_out_graders_item import RunDetailOutGradersItem
+from .run_detail_out_summary import RunDetailOutSummary
+from .run_in import RunIn
+from .run_out import RunOut
+from .run_out_config import RunOutConfig
+from .run_out_graders_item import RunOutGradersItem
+from .score_out import ScoreOut
 from .search_in import SearchIn
 from .search_out import SearchOut
 from .upload_document_file_params import UploadDocumentFileParams
@@ -87,10 +108,17 @@ __all__ = (
     "AddToDatasetIn",
     "ApiKeyOut",
     "ApiKeyPatchIn",
+    "CaseOut",
+    "CaseOutDetails",
     "CitationOut",
     "CollectionIn",
     "CollectionOut",
     "CollectionPatch",
+    "ComparisonOut",
+    "ComparisonOutCasesItem",
+    "ComparisonOutDeltasItem",
+    "ComparisonOutSummariesItem",
+    "ComparisonQuery",
     "ConversationIn",
     "ConversationOut",
     "ConversationPatch",
@@ -116,6 +144,8 @@ __all__ = (
     "FeedbackIn",
     "FeedbackInRating",
     "FeedbackOut",
+    "GraderIn",
+    "GraderInParams",
     "ImportDatasetItemsMultiPartBodyParams",
     "ImportDatasetItemsMultiPartBodyParamsFormat",
     "ItemChangeOut",
@@ -141,6 +171,7 @@ __all__ = (
     "MessageOut",
     "MessageUsageOut",
     "PagedApiKeyOut",
+    "PagedCaseOut",
     "PagedCollectionOut",
     "PagedConversationOut",
     "PagedDatasetOut",
@@ -150,6 +181,7 @@ __all__ = (
     "PagedJobOut",
     "PagedMessageOut",
     "PagedQuestionOut",
+    "PagedRunOut",
     "PagedVersionOut",
     "PassageDetailOut",
     "PassageOut",
@@ -158,6 +190,16 @@ __all__ = (
     "QuestionIn",
     "QuestionInTask",
     "QuestionOut",
+    "RunConfigIn",
+    "RunDetailOut",
+    "RunDetailOutConfig",
+    "RunDetailOutGradersItem",
+    "RunDetailOutSummary",
+    "RunIn",
+    "RunOut",
+    "RunOutConfig",
+    "RunOutGradersItem",
+    "ScoreOut",
     "SearchIn",
     "SearchOut",
     "UploadDocumentFileParams",
