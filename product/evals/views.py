@@ -44,6 +44,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "datasets": list(selectors.datasets_for_workspace(workspace)[:10]),
         "counts": selectors.feedback_counts(workspace),
         "recent_feedback": list(selectors.feedback_for_workspace(workspace)[:5]),
+        "runs": list(selectors.runs_for_workspace(workspace)[:5]),
     }
     return render(request, "evals/home.html", context)
 

@@ -31,9 +31,12 @@ ALL_CHECKS: list[Any] = list(CHECKS.get_all())
 # Inputs checked beyond what a schema can say, so a schema-valid one may rightly be refused, in
 # words: an upload's content (its type by its first bytes, and a part must be a file, with a
 # name); an evaluation item's input, which must fit its dataset's target (registered in code, so
-# the schema names no targets), and an import's rows, each checked the same way; a run's graders
-# and prompt version, which must be registered ones.
+# the schema names no targets), and an import's rows, each checked the same way; a run's prompt
+# version, graders and their params (registered in code too) and its concurrency cap (a setting),
+# and a resume, which only a failed or cancelled run takes.
 CHECKED_BEYOND_THE_SCHEMA = (
+    "create_run",
+    "resume_run",
     "upload_document",
     "import_dataset_items",
     "create_dataset",
@@ -41,7 +44,6 @@ CHECKED_BEYOND_THE_SCHEMA = (
     "update_dataset_item",
     "create_feedback",
     "add_feedback_to_dataset",
-    "create_run",
 )
 CONFIG = SchemathesisConfig.from_dict(
     {
