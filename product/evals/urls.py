@@ -4,7 +4,7 @@ from product.evals import run_views, views
 
 app_name = "evals"
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", views.home, name="home-page"),
     path("feedback/", views.feedback_list, name="feedback-list"),
     path(
         "feedback/<uuid:pk>/dataset-items/",

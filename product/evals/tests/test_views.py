@@ -214,11 +214,11 @@ def test_the_feedback_list_filters_and_adds_an_answer_to_a_dataset(
 def test_the_home_page_counts_feedback_and_lists_datasets(
     alice: User, acme: Workspace, alice_client: Client
 ) -> None:
-    empty = alice_client.get(reverse("evals:home")).content.decode()
+    empty = alice_client.get(reverse("evals:home-page")).content.decode()
     assert h1_count(empty) == 1 and "No ratings yet" in empty and "No datasets yet" in empty
     FeedbackFactory(workspace=acme, user=alice, rating="down")
     services.create_dataset(workspace=acme, user=alice, name="Summaries", target="ask.once")
-    page = alice_client.get(reverse("evals:home")).content.decode()
+    page = alice_client.get(reverse("evals:home-page")).content.decode()
     assert '<span data-testid="feedback-down">1</span>' in page
     assert "Summaries" in page
 
