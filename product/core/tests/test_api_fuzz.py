@@ -33,10 +33,12 @@ ALL_CHECKS: list[Any] = list(CHECKS.get_all())
 # name); an evaluation item's input, which must fit its dataset's target (registered in code, so
 # the schema names no targets), and an import's rows, each checked the same way; a run's prompt
 # version, graders and their params (registered in code too) and its concurrency cap (a setting),
-# and a resume, which only a failed or cancelled run takes.
+# a resume, which only a failed or cancelled run takes, and a comparison's 2 to 5 runs (counted
+# after the key's scope, so a read-only check answers first).
 CHECKED_BEYOND_THE_SCHEMA = (
     "create_run",
     "resume_run",
+    "get_comparison",
     "upload_document",
     "import_dataset_items",
     "create_dataset",
