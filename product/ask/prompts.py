@@ -12,7 +12,13 @@ from django.db import models
 
 KIND = "ask.once"  # the job kind, and the `feature` on the ledger
 PROMPT_NAME = KIND
+# The version the feature sends. Every version it can send is in VERSIONS, with what it says in
+# words: an evaluation run (product/ask/evals.py) may send any of them, and the ledger records which.
 PROMPT_VERSION = "1"
+VERSIONS: dict[str, str] = {
+    "1": "Summarise in one short paragraph; key points as a short bulleted list (current).",
+    "2": "Brief candidate: every task answered in one sentence.",
+}
 # Limits are enforced with a message (forms, API schemas), never by cutting the text.
 MAX_TEXT_CHARS = 50_000
 MAX_INSTRUCTION_CHARS = 2_000
@@ -28,23 +34,40 @@ SYSTEM = (
     "You are a careful assistant inside Keel. Answer only from the text the user provides; "
     "if it does not contain the answer, say so."
 )
-_INSTRUCTIONS = {
-    Task.SUMMARISE: "Summarise the following text in one short paragraph. Keep names and numbers exact.",
-    Task.KEY_POINTS: "Extract the key points of the following text as a short bulleted list.",
+_INSTRUCTIONS: dict[str, dict[Task, str]] = {
+    "1": {
+        Task.SUMMARISE: (
+            "Summarise the following text in one short paragraph. Keep names and numbers exact."
+        ),
+        Task.KEY_POINTS: "Extract the key points of the following text as a short bulleted list.",
+    },
+    "2": {
+        Task.SUMMARISE: "Summarise the following text in one sentence. Keep names and numbers exact.",
+        Task.KEY_POINTS: "State the key point of the following text in one sentence.",
+    },
 }
+# A custom instruction is the user's own words; a version may add to it, never replace it.
+_CUSTOM_SUFFIX = {"1": "", "2": " Answer in one sentence."}
 
 
-def instruction_for(*, task: str, instruction: str = "") -> str:
+def clean_instruction(*, task: str, instruction: str = "") -> str:
+    """What is stored and sent as the instruction: only a custom task has one."""
+    return instruction.strip() if task == Task.CUSTOM else ""
+
+
+def instruction_for(*, task: str, instruction: str = "", version: str = PROMPT_VERSION) -> str:
+    if version not in VERSIONS:
+        raise LookupError(f"Ask once has no prompt version {version!r}.")
     if task == Task.CUSTOM:
-        return instruction.strip()
-    return _INSTRUCTIONS[Task(task)]
+        return instruction.strip() + _CUSTOM_SUFFIX[version]
+    return _INSTRUCTIONS[version][Task(task)]
 
 
-def build_messages(*, task: str, text: str, instruction: str = "") -> list[dict[str, str]]:
+def build_messages(
+    *, task: str, text: str, instruction: str = "", version: str = PROMPT_VERSION
+) -> list[dict[str, str]]:
+    instruction = instruction_for(task=task, instruction=instruction, version=version)
     return [
         {"role": "system", "content": SYSTEM},
-        {
-            "role": "user",
-            "content": f"{instruction_for(task=task, instruction=instruction)}\n\n---\n{text}",
-        },
+        {"role": "user", "content": f"{instruction}\n\n---\n{text}"},
     ]

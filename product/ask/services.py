@@ -55,7 +55,7 @@ def submit_question(
     idempotency_key: str | None = None,
 ) -> Question:
     """Accept a question: limits and quota first, then the row and its queued job."""
-    instruction = instruction.strip() if task == prompts.Task.CUSTOM else ""
+    instruction = prompts.clean_instruction(task=task, instruction=instruction)
     check_question(task=task, text=text, instruction=instruction)
     messages = prompts.build_messages(task=task, text=text, instruction=instruction)
     reservation = quotas.reserve(

@@ -14,6 +14,10 @@ from product.knowledge.retrieval import Passage
 
 REPLY_PROMPT_NAME = "chat.reply"
 REPLY_PROMPT_VERSION = "1"
+# Every version of the reply prompt chat can send, in words (an evaluation run may pick one).
+REPLY_VERSIONS: dict[str, str] = {
+    "1": "Keel's assistant: helpful, precise and brief, Markdown when it helps (current).",
+}
 # A reply grounded in a collection: the system prompt above plus grounding's instructions and
 # sources, so its version follows both.
 GROUNDED_REPLY_PROMPT_NAME = "chat.reply.grounded"
@@ -34,6 +38,19 @@ TITLE_PROMPT = (
 # Dev-model markers ([[reply: ...]]) script the model; they are not what the user talks about.
 # The dev model server's own shape, so a scripted reply holding brackets ("[1]") is one marker.
 MARKER = re.compile(r"\[\[\s*[a-z_]+\s*(?::.*?)?\]\]", re.DOTALL)
+
+
+_SYSTEM_PROMPTS = {"1": SYSTEM_PROMPT}
+
+
+def reply_messages(
+    turns: list[dict[str, str]], *, version: str = REPLY_PROMPT_VERSION
+) -> list[dict[str, str]]:
+    """The prompt of a reply: the system prompt of `version`, then the conversation's turns
+    ({"role": "user" | "assistant", "content": ...}) in order."""
+    if version not in REPLY_VERSIONS:
+        raise LookupError(f"Chat has no reply prompt version {version!r}.")
+    return [{"role": "system", "content": _SYSTEM_PROMPTS[version]}, *turns]
 
 
 def title_messages(first_message: str) -> list[dict[str, str]]:

@@ -165,13 +165,13 @@ def prompt_messages(*, conversation: Conversation, before: int) -> list[dict[str
 
 
 def _prompt_from(history: Iterable[Message]) -> list[dict[str, str]]:
-    prompt = [{"role": "system", "content": prompts.SYSTEM_PROMPT}]
+    turns = []
     for message in history:
         if message.is_user:
-            prompt.append({"role": "user", "content": message.text})
+            turns.append({"role": "user", "content": message.text})
         elif message.status in (Message.Status.DONE, Message.Status.STOPPED) and message.text:
-            prompt.append({"role": "assistant", "content": message.text})
-    return prompt
+            turns.append({"role": "assistant", "content": message.text})
+    return prompts.reply_messages(turns)
 
 
 def _reserve(*, conversation: Conversation, user: User, messages: list[dict[str, str]]) -> Any:
@@ -563,13 +563,7 @@ def ground(
             feature=prompts.RETRIEVAL_FEATURE,
             job=job,
         )
-        floor = float(settings.KNOWLEDGE_MIN_SIMILARITY)
-        passages = [
-            passage
-            for passage in results.fused
-            if passage.keyword_rank is not None
-            or (passage.vector_similarity is not None and passage.vector_similarity >= floor)
-        ]
+        passages = retrieval.relevant(results.fused)
     prompt[0] = {
         "role": "system",
         "content": prompts.grounded_system_prompt(collection.name, passages),

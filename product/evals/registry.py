@@ -115,6 +115,9 @@ class Target:
     example_for: Callable[[Workspace, str], Example | None] | None = None
     # The graders a new run of this target starts with, and sensible for it.
     default_graders: tuple[str, ...] = ()
+    # Checks a run's configuration against the workspace at submit (a grounded target: does the
+    # collection exist there?) and raises EvalError; evals cannot look at a feature's rows itself.
+    validate_config: Callable[[Workspace, RunConfig], None] | None = None
 
     def resolve_version(self, version: str) -> str:
         version = version or self.current_version
@@ -205,6 +208,7 @@ def target(
     grounded: bool = False,
     example_for: Callable[[Workspace, str], Example | None] | None = None,
     default_graders: tuple[str, ...] = (),
+    validate_config: Callable[[Workspace, RunConfig], None] | None = None,
 ) -> Callable[[Callable[[TargetContext], TargetOutput]], Callable[[TargetContext], TargetOutput]]:
     def register(
         fn: Callable[[TargetContext], TargetOutput],
@@ -223,6 +227,7 @@ def target(
             grounded=grounded,
             example_for=example_for,
             default_graders=default_graders,
+            validate_config=validate_config,
         )
         return fn
 

@@ -17,6 +17,12 @@ SEARCH_FEATURE = "knowledge.search"
 # 300-page PDF never waits in line with, or slows, a chat reply.
 QUEUE = "knowledge"
 
+# A grounded answer to one question (the `knowledge.answer` evaluation target): this system
+# preamble, then grounding's instructions and sources. Its versions follow grounding's words.
+ANSWER_PROMPT_NAME = "knowledge.answer"
+ANSWER_FEATURE = ANSWER_PROMPT_NAME
+ANSWER_SYSTEM = "You are Keel's assistant: precise and brief. Answer in Markdown when it helps."
+
 MAX_COLLECTION_NAME_CHARS = 120
 MAX_DESCRIPTION_CHARS = 2000
 MAX_QUERY_CHARS = 1000

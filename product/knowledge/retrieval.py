@@ -124,6 +124,18 @@ def search(
     return _results(workspace.pk, collections, query, k, keyword_hits, vector_hits, index_model)
 
 
+def relevant(passages: Sequence[Passage]) -> list[Passage]:
+    """The passages worth sending a model: found by keyword, or close enough in meaning
+    (settings.KNOWLEDGE_MIN_SIMILARITY); the rest would only invite a made-up answer."""
+    floor = float(settings.KNOWLEDGE_MIN_SIMILARITY)
+    return [
+        passage
+        for passage in passages
+        if passage.keyword_rank is not None
+        or (passage.vector_similarity is not None and passage.vector_similarity >= floor)
+    ]
+
+
 def _embed_query(
     index: EmbeddingIndex,
     *,
