@@ -21,10 +21,10 @@ and leaving it out would hide it. Everything here is pure: `run_suite` (below) g
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-import time
 from statistics import fmean
 from typing import TYPE_CHECKING
 
@@ -214,9 +214,7 @@ def judge_grader(
         grader=entry.name,
         threshold=entry.threshold,
         interval=(
-            statistics.mean_interval(values, confidence=gate.confidence, seed=0)
-            if values
-            else None
+            statistics.mean_interval(values, confidence=gate.confidence, seed=0) if values else None
         ),
         scored=len(scored),
         passed_cases=passed_cases,
@@ -314,9 +312,7 @@ def decide(
             f"the baseline was made with prompt version {baseline.prompt_version}; "
             f"this run used {result.prompt_version}"
         )
-    verdict.graders = [
-        judge_grader(suite, entry, result, baseline) for entry in suite.graders
-    ]
+    verdict.graders = [judge_grader(suite, entry, result, baseline) for entry in suite.graders]
     return verdict
 
 
@@ -329,7 +325,8 @@ def result_of(run: Run) -> RunResult:
 
     items = DatasetItem.objects.filter(version_id=run.dataset_version_id).order_by("position")
     names = {
-        str(item.key): str(item.metadata.get("name") or item.key) for item in items.only("key", "metadata")
+        str(item.key): str(item.metadata.get("name") or item.key)
+        for item in items.only("key", "metadata")
     }
     cases = RunCase.objects.filter(run=run).order_by("item__position", "repeat")
     failed = [
@@ -420,7 +417,6 @@ def run_suite(
     return runner.execute_run_inline(run)
 
 
-
 def _error_text(exc: KeelError) -> str:
     """A KeelError with its per-row details (an import's), as one readable line."""
     details = exc.details if isinstance(exc.details, list) else []
@@ -429,7 +425,11 @@ def _error_text(exc: KeelError) -> str:
         for d in details[:MAX_LISTED_ERRORS]
         if isinstance(d, dict)
     ]
-    more = f" (and {len(details) - MAX_LISTED_ERRORS} more)" if len(details) > MAX_LISTED_ERRORS else ""
+    more = (
+        f" (and {len(details) - MAX_LISTED_ERRORS} more)"
+        if len(details) > MAX_LISTED_ERRORS
+        else ""
+    )
     return exc.message + (" " + "; ".join(rows) + more if rows else "")
 
 

@@ -67,7 +67,10 @@ def grader_row(suite: SuiteVerdict, verdict: GraderVerdict) -> tuple[str, ...]:
 
 def _grid(rows: Sequence[tuple[str, ...]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
 
 
 def case_line(case: RegressedCase) -> str:

@@ -350,7 +350,9 @@ def load_corpus(suite: Suite, *, workspace: Workspace, user: User) -> dict[str, 
 
 # --- baselines -----------------------------------------------------------------------------------
 
-ItemScores = dict[str, float | None]  # grader -> the item's score (mean over repeats), None: unscored
+ItemScores = dict[
+    str, float | None
+]  # grader -> the item's score (mean over repeats), None: unscored
 
 
 @dataclass(frozen=True)
@@ -375,9 +377,7 @@ class Baseline:
     def scores(self, grader: str) -> dict[str, float]:
         """Item key -> score, for the items this grader scored."""
         return {
-            item.key: value
-            for item in self.items
-            if (value := item.scores.get(grader)) is not None
+            item.key: value for item in self.items if (value := item.scores.get(grader)) is not None
         }
 
     def as_json(self) -> dict[str, Any]:
@@ -415,8 +415,7 @@ def _baseline_from_json(model: str, data: Any, where: str) -> Baseline:
                     key=str(item["key"]),
                     name=str(item.get("name", "")),
                     scores={
-                        str(g): (None if v is None else float(v))
-                        for g, v in item["scores"].items()
+                        str(g): (None if v is None else float(v)) for g, v in item["scores"].items()
                     },
                 )
                 for item in data["items"]
@@ -446,7 +445,7 @@ def _read_baseline_file(path: Path) -> dict[str, Any]:
             "`manage.py eval --update-baseline`."
         )
     if not isinstance(data.get("models"), dict):
-        raise SuiteError(f"{where}: it has no \"models\" object.")
+        raise SuiteError(f'{where}: it has no "models" object.')
     return data
 
 
