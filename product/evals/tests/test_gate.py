@@ -185,9 +185,10 @@ def test_a_noisy_judge_still_fails_a_real_drop() -> None:
     quality = [rng.uniform(0.55, 1.0) for _ in range(ITEMS)]
     suite = make_suite(("llm_judge", 0.5))
     baseline = baseline_of(result_of({"llm_judge": judge_scores(quality, random.Random(0))}), suite)
-    # A quarter of the cases lose half their quality (the prompt drops what they need).
-    worse = [q - 0.5 if i % 4 == 0 else q for i, q in enumerate(quality)]
-    for seed in range(1, 6):
+    # Half of the cases lose half their quality (the prompt drops what they need): a fall of
+    # the mean of about 0.23, under the same judge noise.
+    worse = [q - 0.5 if i % 2 == 0 else q for i, q in enumerate(quality)]
+    for seed in range(1, 11):
         verdict = gate.decide(
             suite, result_of({"llm_judge": judge_scores(worse, random.Random(seed))}), baseline
         )
