@@ -10,13 +10,16 @@ import uuid
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 
 from product.accounts.models import User, Workspace
 from product.chat.models import Conversation, Message
 from product.core.errors import NotFound
+from product.evals.registry import Example
 from product.jobs.models import Job
 from product.knowledge.models import Collection
 from product.knowledge.selectors import get_collection_for_user
+from product.llm.models import LLMCall
 
 
 def _member_workspaces(user: User) -> QuerySet[Workspace]:
@@ -121,3 +124,58 @@ def is_title_pending(conversation: Conversation) -> bool:
         return conversation.messages.exists()
     job = Job.objects.filter(pk=conversation.title_job_id).only("status").first()
     return job is not None and not job.is_finished
+
+
+def feedback_example(workspace: Workspace, subject_id: str) -> Example | None:
+    """A finished reply as evaluation sees it (the `chat.reply` target's `example_for`): the
+    conversation up to the person's message it answers, the reply, the model and prompt of its
+    ledger call, and the documents a grounded reply cited."""
+    try:
+        message_id = uuid.UUID(str(subject_id))
+    except ValueError:
+        return None
+    reply = (
+        Message.objects.filter(
+            pk=message_id,
+            conversation__workspace=workspace,
+            role=Message.Role.ASSISTANT,
+            status__in=(Message.Status.DONE, Message.Status.STOPPED),
+        )
+        .select_related("conversation")
+        .first()
+    )
+    if reply is None or not reply.text:
+        return None
+    turns = []
+    for message in messages_for_conversation(reply.conversation).filter(
+        position__lt=reply.position
+    ):
+        if message.is_user:
+            turns.append({"role": "user", "content": message.text})
+        elif message.status in (Message.Status.DONE, Message.Status.STOPPED) and message.text:
+            turns.append({"role": "assistant", "content": message.text})
+    while turns and turns[-1]["role"] != "user":
+        turns.pop()
+    if not turns:
+        return None
+    call = (
+        LLMCall.objects.filter(pk=reply.llm_call_id, workspace=workspace).first()
+        if reply.llm_call_id
+        else None
+    )
+    sources: list[str] = []
+    for citation in reply.citations or []:
+        name = str(citation.get("document_name", "")) if isinstance(citation, dict) else ""
+        if name and name not in sources:
+            sources.append(name)
+    url = reverse("chat:conversation-detail", kwargs={"pk": reply.conversation_id})
+    return Example(
+        input={"messages": turns},
+        output=reply.text,
+        model=call.model if call else reply.model,
+        prompt_name=call.prompt_name if call else "",
+        prompt_version=call.prompt_version if call else "",
+        sources=sources,
+        llm_call_id=str(call.pk) if call else None,
+        url=f"{url}#message-{reply.pk}",
+    )

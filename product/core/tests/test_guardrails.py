@@ -91,6 +91,8 @@ EVENT_STREAMS = {
 # How an object reaches its workspace when it has no `workspace` foreign key (a lookup path).
 WORKSPACE_PATHS = {
     "chat.Message": "conversation__workspace",
+    "evals.DatasetVersion": "dataset__workspace",
+    "evals.DatasetItem": "version__dataset__workspace",
 }
 # Objects with a UUID that belong to no workspace, and why no URL can show one across workspaces.
 NOT_IN_A_WORKSPACE = {
