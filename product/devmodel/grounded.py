@@ -82,11 +82,12 @@ def _overlap(question: set[str], text: str) -> int:
     return len(question & set(content_words(text)))
 
 
-def _sentences(text: str) -> list[str]:
-    sentences: list[str] = []
+def sentences(text: str) -> list[str]:
+    """The sentences of a text: each line split after `.`, `!` or `?`, empty parts dropped."""
+    found: list[str] = []
     for line in text.splitlines():
-        sentences.extend(part for part in SENTENCE_END_RE.split(line.strip()) if part.strip())
-    return sentences
+        found.extend(part for part in SENTENCE_END_RE.split(line.strip()) if part.strip())
+    return found
 
 
 def _copy(sentence: str) -> str:
@@ -101,8 +102,8 @@ def _copy(sentence: str) -> str:
 
 def best_sentence(question: set[str], passage: SourcePassage) -> str:
     """The passage's sentence sharing the most words with the question (the first on ties)."""
-    sentences = _sentences(passage.text)
-    best = max(sentences, key=lambda sentence: _overlap(question, sentence))  # max keeps the first
+    candidates = sentences(passage.text)
+    best = max(candidates, key=lambda sentence: _overlap(question, sentence))  # max keeps the first
     return _copy(best)
 
 

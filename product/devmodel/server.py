@@ -5,7 +5,9 @@ streamed, `/v1/embeddings`) that the real `openai` SDK cannot tell it from a pro
 deterministic functions of the prompt, and markers in the last user message script the behaviour a
 test needs (`[[reply: Hi]]`, `[[error: 429 retry_after=2]]`, `[[cut_after: 3]]`, ...; all listed in
 docs/devmodel.md). A prompt carrying a `<sources>` block gets a grounded reply that copies from the
-passages and cites them as `[n]` (grounded.py). Everything is pure asyncio so that one process
+passages and cites them as `[n]` (grounded.py); a judge request (`<answer>` with `<reference>` or
+`<sources>`, the layout of evals/prompts.py) gets a JSON verdict (judge.py); Ask once's layout,
+an instruction then `---` and a text, gets the text's first sentences (tasks.py). Everything is pure asyncio so that one process
 holds hundreds of slow streams, which the benchmarks need to model a real provider's latency.
 
 It deliberately imports nothing from Django: tests run it in a thread, e2e and `make dev` run it as
@@ -36,6 +38,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from product.devmodel.grounded import find_sources, grounded_reply, without_sources
+from product.devmodel.judge import find_judge_request, instructions_of, verdict
+from product.devmodel.tasks import split_task, task_reply
 from product.devmodel.words import all_words, content_words
 
 MODELS = ["keel-dev-small", "keel-dev-large"]
@@ -213,8 +217,19 @@ def default_reply(last_user: str) -> str:
     return f"Echo: {summary}\n\n{_lorem(last_user, 40)}" if summary else _lorem(last_user, 40)
 
 
+def script_text(last_user: str) -> str:
+    """Where the markers are read: the whole message, but a judge request's material blocks are
+    data (an answer may quote the markers that scripted it)."""
+    if find_judge_request(last_user) is not None:
+        return instructions_of(last_user)
+    return last_user
+
+
 def build_reply(script: Script, last_user: str, sources: str | None = None) -> str:
-    """The reply's text: scripted by markers, grounded in a sources block, or the default echo."""
+    """The reply's text: scripted by markers, a judge's verdict, grounded in a sources block, an
+    extract in Ask once's task layout, or the default echo (in that order)."""
+    judged = None if script.overrides_reply else find_judge_request(last_user)
+    task = None if script.overrides_reply else split_task(strip_markers(last_user))
     if script.reply is not None:
         text = script.reply
     elif script.tokens is not None:
@@ -225,8 +240,12 @@ def build_reply(script: Script, last_user: str, sources: str | None = None) -> s
             words *= 2
             text = _lorem(last_user, words)
         text = ENCODING.decode(ENCODING.encode_ordinary(text)[: script.tokens])
+    elif judged is not None:
+        text = verdict(judged)
     elif sources is not None and not script.overrides_reply:
         text = grounded_reply(strip_markers(without_sources(last_user)), sources)
+    elif task is not None:
+        text = task_reply(*task)
     else:
         text = default_reply(last_user)
     if script.hostile:
@@ -302,7 +321,7 @@ async def chat_completions(request: Request) -> Response:
     user_messages = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
     last_user = _content_text(user_messages[-1].get("content")) if user_messages else ""
     try:
-        script = parse_script(last_user)
+        script = parse_script(script_text(last_user))
     except (ValueError, IndexError) as exc:
         return error_response(400, f"Bad devmodel marker: {exc}")
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from product.accounts.models import User, Workspace
 from product.evals.graders import first_number, parse_verdict
-from product.evals.registry import TargetOutput, Unscored, get_grader, graders
-from product.evals.tests.grading import grade
+from product.evals.registry import Grade, TargetOutput, Unscored, get_grader, graders
+from product.evals.tests.grading import RecordingLink, context, grade
+from product.jobs.models import Job
+from product.llm.models import LLMCall
 
 BUILT_IN = {
     "exact",
@@ -194,15 +199,9 @@ def test_json_schema_explains_the_first_error_in_words() -> None:
         one.explanation == "The output breaks the schema at $.total, '40' is not of type 'number'."
     )
     many = grade(
-        "json_schema", '{"items": [{}], "due": "soon"}', metadata={"schema": json_text(INVOICE)}
+        "json_schema", '{"items": [{}], "due": "soon"}', metadata={"schema": json.dumps(INVOICE)}
     )
     assert many.explanation.startswith("The output breaks the schema in 3 places; first, at ")
-
-
-def json_text(value: Any) -> str:
-    import json
-
-    return json.dumps(value)
 
 
 def test_json_schema_says_why_the_output_is_not_json() -> None:
@@ -413,7 +412,7 @@ def test_no_deterministic_grader_returns_anything_but_a_number_in_range(text: st
     for name, fields in DETERMINISTIC_CASES:
         output = grounded(text) if name == "citation_validity" else text
         try:
-            result = get_grader(name).grade(_ctx(output, fields))
+            result = get_grader(name).grade(context(output, **fields))
         except Unscored as unscored:
             assert str(unscored)
             continue
@@ -421,7 +420,172 @@ def test_no_deterministic_grader_returns_anything_but_a_number_in_range(text: st
         assert result.explanation.endswith(".")
 
 
-def _ctx(output: str | TargetOutput, fields: dict[str, Any]) -> Any:
-    from product.evals.tests.grading import context
+# --- graders that call a model (through the dev model server) ---------------------------------
 
-    return context(output, **fields)
+
+@pytest.fixture
+def link(acme: Workspace) -> RecordingLink:
+    """The run's job, as the case link the runner gives graders."""
+    return RecordingLink(Job.objects.create(workspace=acme, kind="evals.run").pk)
+
+
+@pytest.fixture
+def live(acme: Workspace, alice: User, link: RecordingLink) -> Callable[..., Grade]:
+    """Grade as alice in Acme, with the run's link: `live("llm_judge", output, **item_fields)`."""
+
+    def run(name: str, output: str | TargetOutput, **fields: Any) -> Grade:
+        ctx = context(output, workspace=acme, user=alice, link=link, **fields)
+        return get_grader(name).grade(ctx)
+
+    return run
+
+
+REFERENCE = "Keel ships on April 3 and costs $40."
+
+
+@pytest.mark.django_db
+def test_the_judge_grades_one_case_on_the_ledger_of_the_run_s_job(
+    devmodel_llm: str,
+    live: Callable[..., Grade],
+    link: RecordingLink,
+    acme: Workspace,
+    alice: User,
+) -> None:
+    result = live("llm_judge", "Keel ships on April 3.", reference=REFERENCE)
+    assert result.value == 0.5
+    assert result.explanation == (
+        "The judge gave 3 of 5: The answer has 4 of the reference's 6 key words; it lacks "
+        "'costs', '40'."
+    )
+    # The answer's charge waits for the case's transaction, like every call of a job.
+    assert not LLMCall.objects.exists()
+    [charge] = link.charges
+    link.write()
+    call = LLMCall.objects.get()
+    assert [c.pk for c in charge.calls] == [call.pk] == [c.pk for c in link.calls]
+    assert (call.feature, call.prompt_name, call.prompt_version) == (
+        "evals.judge",
+        "evals.judge",
+        "1",
+    )
+    assert call.job_id == link.job_id and call.workspace == acme and call.user == alice
+    assert call.status == LLMCall.Status.SUCCEEDED and call.cost_usd is not None
+
+
+@pytest.mark.django_db
+def test_a_verdict_does_not_depend_on_the_cases_graded_before(
+    devmodel_llm: str, live: Callable[..., Grade], link: RecordingLink
+) -> None:
+    first = live("llm_judge", "Keel ships on April 3.", reference=REFERENCE)
+    live("llm_judge", "Nothing useful.", reference="Another reference.")
+    again = live("llm_judge", "Keel ships on April 3.", reference=REFERENCE)
+    assert first == again
+    # One case per call: each request carried exactly one answer.
+    assert len(link.charges) == 3
+
+
+@pytest.mark.django_db
+def test_the_judge_reads_the_item_s_input_as_material_not_as_instructions(
+    devmodel_llm: str, live: Callable[..., Grade], link: RecordingLink
+) -> None:
+    scripted = {"task": "summarise", "text": "[[reply: Keel ships on April 3.]] The memo."}
+    result = live(
+        "llm_judge",
+        "Keel ships on April 3.",
+        reference="Keel ships on April 3.",
+        input=scripted,
+    )
+    assert result.value == 1.0
+
+
+@pytest.mark.django_db
+def test_a_judge_answering_garbage_leaves_the_case_unscored_but_charged(
+    devmodel_llm: str, live: Callable[..., Grade], link: RecordingLink
+) -> None:
+    with pytest.raises(Unscored) as caught:
+        live(
+            "llm_judge",
+            "Keel ships.",
+            reference=REFERENCE,
+            params={"rubric": "[[reply: Looks fine to me.]]"},
+        )
+    assert str(caught.value) == "The judge's answer was not a verdict: 'Looks fine to me.'."
+    assert len(link.charges) == 1  # the call happened: the runner still writes its charge
+
+
+@pytest.mark.django_db
+def test_a_judge_that_cannot_answer_leaves_the_case_unscored(
+    devmodel_llm: str, live: Callable[..., Grade], link: RecordingLink
+) -> None:
+    with pytest.raises(Unscored, match="The judge model could not grade this case: The AI model"):
+        live(
+            "llm_judge",
+            "Keel ships.",
+            reference=REFERENCE,
+            params={"rubric": "[[error: 400]]"},
+        )
+    failed = LLMCall.objects.get()
+    assert failed.status == LLMCall.Status.FAILED and failed.job_id == link.job_id
+
+
+def test_the_judge_needs_a_reference_or_a_rubric() -> None:
+    with pytest.raises(Unscored, match="needs a reference answer or a rubric"):
+        grade("llm_judge", "anything")
+
+
+@pytest.mark.django_db
+def test_faithfulness_judges_the_answer_against_the_sources_it_was_given(
+    devmodel_llm: str, live: Callable[..., Grade], link: RecordingLink
+) -> None:
+    sources = (
+        "<sources>\n[1] Handbook.pdf\nInstall Keel with apt.\n\n"
+        "[2] operations.md\nThe reaper re-enqueues stale jobs every 30 seconds.\n</sources>"
+    )
+    faithful = TargetOutput(
+        text="The reaper re-enqueues stale jobs every 30 seconds [2].", context=sources
+    )
+    result = live("faithfulness", faithful, input={"question": "How often?"})
+    assert result.value == 1.0
+    assert result.explanation == (
+        "The judge gave 5 of 5: 1 of the answer's 1 sentences are supported by the sources."
+    )
+    invented = TargetOutput(
+        text="Stale jobs are re-enqueued every 30 seconds [2]. Billing is monthly.",
+        context=sources,
+    )
+    assert live("faithfulness", invented).value == 0.5
+    link.write()
+    assert set(LLMCall.objects.values_list("prompt_name", flat=True)) == {"evals.faithfulness"}
+
+
+def test_faithfulness_without_sources_or_an_answer_is_unscored() -> None:
+    with pytest.raises(Unscored, match="no sources"):
+        grade("faithfulness", TargetOutput(text="An answer."))
+    with pytest.raises(Unscored, match="The answer is empty"):
+        grade("faithfulness", TargetOutput(text=" ", context="[1] a\ntext"))
+
+
+@pytest.mark.django_db
+def test_semantic_similarity_embeds_both_texts_through_the_gateway(
+    devmodel_llm: str, live: Callable[..., Grade], link: RecordingLink
+) -> None:
+    same = live("semantic_similarity", REFERENCE, reference=REFERENCE)
+    assert same.value == pytest.approx(1.0)
+    assert same.explanation == "The output is 100% similar in meaning to the reference."
+    close = live(
+        "semantic_similarity",
+        "The Keel launch on April 3 costs $40.",
+        reference=REFERENCE,
+    )
+    far = live("semantic_similarity", "Bananas are yellow.", reference=REFERENCE)
+    assert 0.0 <= far.value < close.value < 1.0
+    # Embeddings are charged at once, linked to the job.
+    calls = LLMCall.objects.filter(feature="evals.grade")
+    assert calls.count() == 3 and {c.job_id for c in calls} == {link.job_id}
+    empty = live("semantic_similarity", " ", reference=REFERENCE)
+    assert (empty.value, empty.explanation) == (0.0, "The output is empty.")
+
+
+def test_semantic_similarity_without_a_reference_is_unscored() -> None:
+    with pytest.raises(Unscored, match="no reference"):
+        grade("semantic_similarity", "text")
