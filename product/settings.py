@@ -415,6 +415,13 @@ JOB_STALE_AFTER_S: int = env.int("JOB_STALE_AFTER_S", default=900)
 JOB_HEARTBEAT_EVERY_S: float = env.float("JOB_HEARTBEAT_EVERY_S", default=5.0)
 JOB_MAX_ATTEMPTS: int = env.int("JOB_MAX_ATTEMPTS", default=3)
 REAPER_EVERY_S: float = env.float("REAPER_EVERY_S", default=30.0)
+# --- Evaluations ----------------------------------------------------------------------------
+# Cases of one run in flight at once on a worker (each waits on a model, not on the CPU), unless
+# the run asks for another number; never more than the cap. SQLite serialises writers: fewer.
+EVAL_DEFAULT_CONCURRENCY: int = env.int(
+    "EVAL_DEFAULT_CONCURRENCY", default=32 if DATABASE_IS_POSTGRES else 8
+)
+EVAL_MAX_CONCURRENCY: int = env.int("EVAL_MAX_CONCURRENCY", default=256)
 # A fault point for the chaos test only: pause this long inside the transaction that ends a job,
 # right after its model call is ledgered, so the test can kill a worker there. Refused unless
 # DEBUG is on: a production environment cannot switch it on by accident.

@@ -39,6 +39,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from product.accounts.models import User, Workspace
+from product.core.db import release_connection
 from product.llm import quotas
 from product.llm.catalog import cost_usd
 from product.llm.errors import InputTooLarge, ProviderError
@@ -330,6 +331,10 @@ def _drive(
         tries = settings.LLM_MAX_RETRIES + 1 if index == 0 else 1
         for retry in range(tries):
             attempt += 1
+            # No pooled connection is held while the provider thinks (a reservation or a failed
+            # attempt's ledger row opened one): a run with 200 calls in flight needs 200 threads,
+            # not 200 connections. Inside a transaction this does nothing.
+            release_connection()
             try:
                 return run(model, attempt, previous)
             except _AttemptFailed as failure:
@@ -385,16 +390,45 @@ def _settle(reservation: BudgetReservation, ctx: _Context) -> None:
     quotas.settle(reservation, sum((call.cost_usd or Decimal(0) for call in charged), Decimal(0)))
 
 
-def _charge(reservation: BudgetReservation, ctx: _Context, drive: Callable[[], T]) -> T:
-    """Run the attempts; settle now, or hand the answer's charge to the job (see JobLink)."""
+# A reservation the gateway takes inside a job names the job in its `feature` (which nothing but
+# the reservation itself keeps): "<feature>@job:<uuid>", within the column's 64 characters.
+_JOB_MARK = "@job:"
+
+
+def job_reservation_feature(feature: str, job_id: uuid.UUID) -> str:
+    return f"{feature[: 64 - len(_JOB_MARK) - 36]}{_JOB_MARK}{job_id}"
+
+
+def release_job_reservations(job_id: uuid.UUID, *, created_before: Any) -> int:
+    """Release what the gateway reserved for calls of `job_id` that were never charged: an
+    attempt killed mid-call leaves them held, and no one else knows them. Only reservations made
+    before `created_before` (the current attempt's start): its own are live."""
+    released = BudgetReservation.objects.filter(
+        feature__endswith=f"{_JOB_MARK}{job_id}",
+        status=BudgetReservation.Status.RESERVED,
+        created_at__lt=created_before,
+    ).update(status=BudgetReservation.Status.RELEASED, settled_at=timezone.now())
+    if released:
+        logger.info("job %s: released %d reservations of a stopped attempt", job_id, released)
+    return released
+
+
+def _charge(
+    reservation: BudgetReservation, ctx: _Context, drive: Callable[[], T], *, owned: bool
+) -> T:
+    """Run the attempts; settle now, or hand the answer's charge to the job (see JobLink).
+
+    `owned`: the gateway took the reservation itself (the caller passed none), so nothing else
+    knows it: a failed call releases it, inside a job too.
+    """
     try:
         result = drive()
     except BaseException:
         # Failed attempts' rows are written already. Outside a job, nothing was charged: release
-        # now. Inside one, the job's ending decides (services.run_job): it releases for a failed
-        # or cancelled job, but a countdown retry keeps the reservation for the re-run, which
-        # settles it; releasing here left succeeded re-runs with a released reservation.
-        if ctx.job is None:
+        # now. Inside one, the job's ending decides (services.run_job) for the job's reservation:
+        # it releases for a failed or cancelled job, but a countdown retry keeps it for the
+        # re-run, which settles it; releasing here left succeeded re-runs with a released one.
+        if ctx.job is None or owned:
             _settle(reservation, ctx)
         raise
     charge = PendingCharge(ctx, reservation)
@@ -414,15 +448,18 @@ def _prepare(
     model: str | None,
     max_tokens: int | None,
     reservation: BudgetReservation | None,
+    job: JobLink | None,
 ) -> tuple[str, int, BudgetReservation]:
     model = model or settings.LLM_MODEL
     max_tokens = max_tokens if max_tokens is not None else settings.LLM_MAX_OUTPUT_TOKENS
     if reservation is None:
-        # No reservation from the caller: take one here, so no path skips the quotas.
+        # No reservation from the caller: take one here, so no path skips the quotas. Inside a
+        # job it names the job, so a re-run can release what a killed worker left held
+        # (job_reservations).
         reservation = quotas.reserve(
             workspace=workspace,
             user=user,
-            feature=feature,
+            feature=feature if job is None else job_reservation_feature(feature, job.job_id),
             messages=messages,
             model=model,
             max_tokens=max_tokens,
@@ -469,6 +506,7 @@ def complete(
     job: JobLink | None = None,
 ) -> ChatResult:
     """One chat completion, with retries and fallback; one ledger row per attempt."""
+    owned = reservation is None
     model, max_tokens, reservation = _prepare(
         workspace=workspace,
         user=user,
@@ -477,6 +515,7 @@ def complete(
         model=model,
         max_tokens=max_tokens,
         reservation=reservation,
+        job=job,
     )
     ctx = _Context(workspace, user, feature, prompt_name, prompt_version, job)
 
@@ -533,7 +572,7 @@ def complete(
             stopped=False,
         )
 
-    return _charge(reservation, ctx, lambda: _drive(model, run))
+    return _charge(reservation, ctx, lambda: _drive(model, run), owned=owned)
 
 
 def stream(
@@ -554,6 +593,7 @@ def stream(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> ChatResult:
     """A streamed completion: `on_delta(text)` per delta; `should_stop()` polled between deltas."""
+    owned = reservation is None
     model, max_tokens, reservation = _prepare(
         workspace=workspace,
         user=user,
@@ -562,6 +602,7 @@ def stream(
         model=model,
         max_tokens=max_tokens,
         reservation=reservation,
+        job=job,
     )
     ctx = _Context(workspace, user, feature, prompt_name, prompt_version, job)
 
@@ -703,7 +744,7 @@ def stream(
             stopped=stopped,
         )
 
-    return _charge(reservation, ctx, lambda: _drive(model, run))
+    return _charge(reservation, ctx, lambda: _drive(model, run), owned=owned)
 
 
 # --- embeddings -----------------------------------------------------------------------------
@@ -739,7 +780,7 @@ def embed(
     reservation = quotas.reserve(
         workspace=workspace,
         user=user,
-        feature=feature,
+        feature=feature if job is None else job_reservation_feature(feature, job.job_id),
         messages=messages,
         model=model,
         max_tokens=0,

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from product.accounts.models import User, Workspace
 from product.devmodel.server import embed_text
@@ -77,9 +78,13 @@ class JobLinkForTests:
 
     job_id: uuid.UUID
     charges: list[gateway.PendingCharge] = field(default_factory=list)
+    calls: list[LLMCall] = field(default_factory=list)
 
     def defer_charge(self, charge: gateway.PendingCharge) -> None:
         self.charges.append(charge)
+
+    def note_call(self, call: LLMCall) -> None:
+        self.calls.append(call)
 
 
 @pytest.mark.parametrize("streamed", [False, True])
@@ -115,6 +120,31 @@ def test_it_hands_the_answers_charge_to_the_job(
     reservation.refresh_from_db()
     assert reservation.status == BudgetReservation.Status.SETTLED
     assert reservation.actual_usd == answer.cost_usd
+
+
+def test_a_reservation_it_took_inside_a_job_names_the_job_and_is_released_on_failure(
+    devmodel_llm: str, settings: Any, alice: User, acme: Workspace
+) -> None:
+    from product.jobs.models import Job
+
+    settings.LLM_MAX_RETRIES = 0
+    link = JobLinkForTests(Job.objects.create(workspace=acme, kind="test.echo").pk)
+    with pytest.raises(ProviderError):
+        ask(alice, acme, f"[[fail_times: 1 status=400 key=owned-{uuid.uuid4().hex}]]", job=link)
+    # Nothing but the gateway knew that reservation: a failed call gives it back, in a job too.
+    failed = BudgetReservation.objects.get()
+    assert failed.status == BudgetReservation.Status.RELEASED
+    assert failed.feature.endswith(f"@job:{link.job_id}")
+    assert [call.status for call in link.calls] == [LLMCall.Status.FAILED]
+
+    result = ask(alice, acme, "[[reply: Hi]]", job=link)
+    held = BudgetReservation.objects.get(status=BudgetReservation.Status.RESERVED)
+    assert [call.pk for call in link.calls][-1] == result.call_id
+    # The attempt dies before its charge is written: the next attempt releases what it held.
+    assert gateway.release_job_reservations(link.job_id, created_before=held.created_at) == 0
+    assert gateway.release_job_reservations(link.job_id, created_before=timezone.now()) == 1
+    held.refresh_from_db()
+    assert held.status == BudgetReservation.Status.RELEASED
 
 
 def test_it_always_sends_max_tokens(
