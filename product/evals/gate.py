@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from product.core.errors import KeelError
-from product.evals import registry, statistics
+from product.evals import registry, runs, services, statistics
+from product.evals.models import Dataset, DatasetItem, Run, RunCase, Score
 from product.evals.suites import (
     Baseline,
     BaselineItem,
@@ -46,7 +47,6 @@ from product.jobs.models import Job
 
 if TYPE_CHECKING:
     from product.accounts.models import User, Workspace
-    from product.evals.models import Run
 
 # A change smaller than this is float noise, not a regressed case.
 EPSILON = 1e-9
@@ -321,8 +321,6 @@ def decide(
 
 def result_of(run: Run) -> RunResult:
     """A finished run's cases and scores, read from the rows (models are the contract)."""
-    from product.evals.models import DatasetItem, RunCase, Score
-
     items = DatasetItem.objects.filter(version_id=run.dataset_version_id).order_by("position")
     names = {
         str(item.key): str(item.metadata.get("name") or item.key)
@@ -378,9 +376,6 @@ def run_suite(
     version that replaces its items, so a workspace that keeps its runs (not the gate's
     throwaway one) can compare them in the browser.
     """
-    from product.evals import runner, runs, services
-    from product.evals.models import Dataset
-
     say: Progress = progress or (lambda message: None)
     dataset = Dataset.objects.filter(workspace=workspace, name=f"suite {suite.label}").first()
     if dataset is None:
@@ -414,7 +409,7 @@ def run_suite(
         repeats=repeats or suite.repeats,
         name=f"eval {suite.label}",
     )
-    return runner.execute_run_inline(run)
+    return runs.execute_run_inline(run)
 
 
 def _error_text(exc: KeelError) -> str:

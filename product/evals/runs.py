@@ -37,7 +37,9 @@ def _check_graders(graders: Sequence[GraderSpec]) -> list[GraderSpec]:
         try:
             grader = get_grader(spec.name)
         except LookupError:
-            raise EvalError(f"There is no grader named “{spec.name}”.", code="unknown_grader") from None
+            raise EvalError(
+                f"There is no grader named “{spec.name}”.", code="unknown_grader"
+            ) from None
         if spec.name in seen:
             raise EvalError(
                 f"The grader “{spec.name}” is listed twice; a run scores each grader once.",

@@ -220,6 +220,15 @@ def load_suite(path: Path, *, app: str = "") -> Suite:
             raise SuiteError(
                 f"{where} [[graders]] #{number}: {exc} Known graders: {known}."
             ) from exc
+        unknown = (
+            sorted(set(entry.params) - set(known_grader.params)) if known_grader.params else []
+        )
+        if unknown:
+            takes = ", ".join(known_grader.params)
+            raise SuiteError(
+                f"{where} [[graders]] #{number}: {entry.name} has no param "
+                f"{', '.join(map(repr, unknown))} (it takes: {takes})."
+            )
         if any(g.name == entry.name for g in graders):
             # A case has one score per grader name (models.Score), so a name is used once.
             raise SuiteError(f"{where} [[graders]] #{number}: {entry.name!r} is listed twice.")

@@ -73,6 +73,16 @@ def test_it_names_an_unknown_grader_and_the_known_ones(tmp_path: Path) -> None:
     assert "Known graders: " in message and "contains" in message
 
 
+def test_it_names_an_unknown_grader_param_and_the_ones_it_takes(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID + 'params = { valuez = ["x"] }\n')
+    with pytest.raises(SuiteError) as error:
+        suites.load_suite(path)
+    assert error.value.message.endswith(
+        "mini.toml [[graders]] #1: contains has no param 'valuez' "
+        "(it takes: values, forbidden, ignore_case)."
+    )
+
+
 def test_it_names_an_unknown_target(tmp_path: Path) -> None:
     path = write(tmp_path, VALID.replace('target = "ask.once"', 'target = "ask.twice"'))
     with pytest.raises(
