@@ -130,7 +130,7 @@ def _failure_text(suite: SuiteVerdict, grader: GraderVerdict) -> str:
     return "\n".join(lines)
 
 
-def junit_xml(verdicts: Sequence[SuiteVerdict]) -> ET.ElementTree[ET.Element]:
+def junit_xml(verdicts: Sequence[SuiteVerdict]) -> ET.Element:
     root = ET.Element("testsuites", name="keel eval")
     total_tests = total_failures = 0
     for suite in verdicts:
@@ -184,11 +184,10 @@ def junit_xml(verdicts: Sequence[SuiteVerdict]) -> ET.ElementTree[ET.Element]:
     root.set("tests", str(total_tests))
     root.set("failures", str(total_failures))
     root.set("errors", "0")
-    tree = ET.ElementTree(root)
-    ET.indent(tree)
-    return tree
+    ET.indent(root)
+    return root
 
 
 def write_junit(verdicts: Sequence[SuiteVerdict], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    junit_xml(verdicts).write(path, encoding="utf-8", xml_declaration=True)
+    ET.ElementTree(junit_xml(verdicts)).write(path, encoding="utf-8", xml_declaration=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
 from io import StringIO
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def make_suite(
     )
 
 
-def result_of(scores: dict[str, list[float | None]], *, failed: int = 0) -> RunResult:
+def result_of(scores: Mapping[str, Sequence[float | None]], *, failed: int = 0) -> RunResult:
     """A run's result: grader -> one value per item (None: unscored), items named case-N."""
     count = len(next(iter(scores.values())))
     names = {f"k{i}": f"case-{i}" for i in range(count)}

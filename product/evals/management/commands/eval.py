@@ -26,10 +26,11 @@ Where it runs:
 
 from __future__ import annotations
 
+import io
 import tempfile
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,11 @@ def throwaway_database() -> Iterator[str]:
         # Beside the tests' database, never it: `make eval` may run while pytest does.
         test["NAME"] = f"{old_test_name or 'test_' + str(old_name)}_eval"
     try:
-        name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+        # createcachetable, which it calls, talks at verbosity 1 whatever it is given.
+        with redirect_stdout(io.StringIO()):
+            name = connection.creation.create_test_db(
+                verbosity=0, autoclobber=True, serialize=False
+            )
         try:
             yield name
         finally:
@@ -84,11 +89,11 @@ def in_memory_broker() -> Iterator[None]:
     not be handed ids of a database it does not have."""
     conf = current_app.conf
     saved = (conf.broker_url, conf.broker_transport_options)
-    conf.broker_url, conf.broker_transport_options = "memory://", {}
+    conf.update(broker_url="memory://", broker_transport_options={})
     try:
         yield
     finally:
-        conf.broker_url, conf.broker_transport_options = saved
+        conf.update(broker_url=saved[0], broker_transport_options=saved[1])
 
 
 class Command(BaseCommand):
