@@ -417,9 +417,11 @@ JOB_MAX_ATTEMPTS: int = env.int("JOB_MAX_ATTEMPTS", default=3)
 REAPER_EVERY_S: float = env.float("REAPER_EVERY_S", default=30.0)
 # --- Evaluations ----------------------------------------------------------------------------
 # Cases of one run in flight at once on a worker (each waits on a model, not on the CPU), unless
-# the run asks for another number; never more than the cap. SQLite serialises writers: fewer.
+# the run asks for another number; never more than the cap. SQLite serialises writers: fewer; and
+# the tests' in-memory SQLite (shared cache) fails a second writer at once instead of waiting, so
+# its runs go one case at a time unless a test asks otherwise.
 EVAL_DEFAULT_CONCURRENCY: int = env.int(
-    "EVAL_DEFAULT_CONCURRENCY", default=32 if DATABASE_IS_POSTGRES else 8
+    "EVAL_DEFAULT_CONCURRENCY", default=32 if DATABASE_IS_POSTGRES else (1 if TESTING else 8)
 )
 EVAL_MAX_CONCURRENCY: int = env.int("EVAL_MAX_CONCURRENCY", default=256)
 # A fault point for the chaos test only: pause this long inside the transaction that ends a job,

@@ -13,6 +13,7 @@ temperature 0 and a fixed seed, one case per call, prompts in evals/prompts.py).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import math
@@ -354,6 +355,19 @@ def _schema_param(ctx: GradeContext) -> dict[str, Any] | None:
     return schema
 
 
+@functools.lru_cache(maxsize=64)
+def _validator(schema_json: str) -> Any:
+    """A checked validator per schema: checking a schema against its metaschema costs far more
+    than validating an output, and a run grades every case with the same schema."""
+    schema = json.loads(schema_json)
+    validator_class: Any = jsonschema.validators.validator_for(schema)
+    try:
+        validator_class.check_schema(schema)
+    except jsonschema_errors.SchemaError as exc:
+        raise Unscored(f"The schema is not a valid JSON Schema: {exc.message}.") from None
+    return validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
+
+
 @grader(
     "json_schema",
     label="JSON matching a schema",
@@ -366,13 +380,7 @@ def _schema_param(ctx: GradeContext) -> dict[str, Any] | None:
 )
 def json_schema(ctx: GradeContext) -> Grade:
     schema = _schema_param(ctx)
-    validator_class: Any = None
-    if schema is not None:
-        validator_class = jsonschema.validators.validator_for(schema)
-        try:
-            validator_class.check_schema(schema)
-        except jsonschema_errors.SchemaError as exc:
-            raise Unscored(f"The schema is not a valid JSON Schema: {exc.message}.") from None
+    validator = None if schema is None else _validator(json.dumps(schema, sort_keys=True))
     text = _unfenced(ctx.output.text).strip()
     try:
         instance = json.loads(text)
@@ -384,9 +392,8 @@ def json_schema(ctx: GradeContext) -> Grade:
             f"The output is not valid JSON: {exc.msg.lower()} at line {exc.lineno}, "
             f"column {exc.colno}.",
         )
-    if validator_class is None:
+    if validator is None:
         return Grade(1.0, "The output is valid JSON.")
-    validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
     errors = list(validator.iter_errors(instance))
     if not errors:
         return Grade(1.0, "The output is valid JSON and matches the schema.")
