@@ -113,7 +113,9 @@ class RunResult:
             model=self.model,
             prompt_name=self.prompt_name,
             prompt_version=self.prompt_version,
-            config=dict(self.config),
+            # Not the collection: a suite's corpus goes into a new scratch one on every run, and
+            # its id would make the file change each time.
+            config={k: v for k, v in self.config.items() if k != "collection_id"},
             repeats=self.repeats,
             graders={
                 g.name: {"params": g.spec.params, "threshold": g.threshold} for g in suite.graders

@@ -89,7 +89,7 @@ def in_memory_broker() -> Iterator[None]:
     not be handed ids of a database it does not have."""
     conf = current_app.conf
     saved = (conf.broker_url, conf.broker_transport_options)
-    conf.update(broker_url="memory://", broker_transport_options={})
+    conf.update(broker_url="memory://localhost/", broker_transport_options={})
     try:
         yield
     finally:
