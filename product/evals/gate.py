@@ -159,14 +159,11 @@ class GraderVerdict:
     reasons: list[str] = field(default_factory=list)  # why it fails; empty: it passes
     notes: list[str] = field(default_factory=list)  # worth knowing, not failing
     regressed: list[RegressedCase] = field(default_factory=list)  # items lower than the baseline
+    regressed_beyond_noise: bool = False  # the whole interval of the change is below -max_drop
 
     @property
     def passed(self) -> bool:
         return not self.reasons
-
-    @property
-    def regressed_beyond_noise(self) -> bool:
-        return any(reason.startswith("regressed") for reason in self.reasons)
 
 
 @dataclass
@@ -282,6 +279,7 @@ def _compare_with_baseline(
         if n < b - EPSILON
     ]
     if delta.high < -suite.gate.max_drop:
+        verdict.regressed_beyond_noise = True
         verdict.reasons.append(
             f"regressed from {verdict.baseline_mean:.2f} to {fmean(new):.2f} "
             f"(change {delta.delta:+.2f}, {_percent(suite.gate.confidence)} interval "
