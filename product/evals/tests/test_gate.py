@@ -235,7 +235,7 @@ def test_the_shipped_ask_suite_passes_its_committed_baseline(tmp_path: Path) -> 
     junit = tmp_path / "junit.xml"
     call_command(
         "eval",
-        suite=["summaries"],
+        suite=["ask/summaries"],
         current_database=True,
         junit_xml=junit,
         stdout=out,
@@ -262,7 +262,7 @@ def test_an_injected_regression_fails_the_gate_and_names_the_cases(tmp_path: Pat
     with pytest.raises(CommandError, match="The eval gate failed: ask/summaries") as failed:
         call_command(
             "eval",
-            suite=["summaries"],
+            suite=["ask/summaries"],
             prompt_version="2",
             current_database=True,
             junit_xml=junit,

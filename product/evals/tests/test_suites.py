@@ -130,8 +130,9 @@ def test_it_wants_a_corpus_for_a_grounded_target(tmp_path: Path) -> None:
 
 def test_select_names_the_known_suites_when_one_is_unknown() -> None:
     found = suites.discover()
-    assert [s.label for s in suites.select(found, ["summaries"])] == ["ask/summaries"]
-    assert [s.label for s in suites.select(found, ["knowledge/handbook"])] == ["knowledge/handbook"]
+    # By name, or by app/name: a generated feature copies Ask once's suite, name and all.
+    assert [s.label for s in suites.select(found, ["handbook"])] == ["knowledge/handbook"]
+    assert [s.label for s in suites.select(found, ["ask/summaries"])] == ["ask/summaries"]
     with pytest.raises(SuiteError, match=r"No eval suite 'sumaries'\. Known suites: ask/summaries"):
         suites.select(found, ["sumaries"])
 
@@ -176,3 +177,13 @@ def test_a_broken_baseline_says_how_to_make_it_again(tmp_path: Path) -> None:
         SuiteError, match=r"the baseline of 'keel-dev-small' is not in the expected shape"
     ):
         suites.read_baseline(suite, model="keel-dev-small")
+
+
+def test_select_wants_app_and_name_when_two_apps_share_a_suite_name(tmp_path: Path) -> None:
+    (tmp_path / "ask").mkdir()
+    (tmp_path / "notes").mkdir()
+    ask = suites.load_suite(write(tmp_path / "ask", VALID), app="ask")
+    notes = suites.load_suite(write(tmp_path / "notes", VALID), app="notes")
+    with pytest.raises(SuiteError, match=r"'mini' names several suites \(ask/mini, notes/mini\)"):
+        suites.select([ask, notes], ["mini"])
+    assert suites.select([ask, notes], ["notes/mini"]) == [notes]
