@@ -121,7 +121,7 @@ def render(verdicts: Sequence[SuiteVerdict]) -> str:
     return "\n".join(lines)
 
 
-def _failure_text(suite: SuiteVerdict, grader: GraderVerdict) -> str:
+def _failure_text(grader: GraderVerdict) -> str:
     lines = [*grader.reasons]
     regressed = sorted(grader.regressed, key=lambda case: -case.drop)
     if regressed:
@@ -159,13 +159,9 @@ def junit_xml(verdicts: Sequence[SuiteVerdict]) -> ET.Element:
                 failure = ET.SubElement(
                     case, "failure", message="; ".join(grader.reasons), type="EvalGateFailure"
                 )
-                failure.text = _failure_text(suite, grader)
+                failure.text = _failure_text(grader)
             out = ET.SubElement(case, "system-out")
-            out.text = " · ".join(
-                part
-                for part in (f"mean {_mean(grader)}", f"vs baseline {_against_baseline(grader)}")
-                if part
-            )
+            out.text = f"mean {_mean(grader)} · vs baseline {_against_baseline(grader)}"
         tests += 1
         cases = ET.SubElement(element, "testcase", classname=classname, name="cases")
         cases.set("time", f"{suite.seconds:.3f}")
