@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from product.ask import prompts
+from product.ask.selectors import feedback_example
 from product.ask.services import check_question
 from product.evals.registry import TargetContext, TargetOutput, target
 from product.llm import gateway
@@ -49,6 +50,7 @@ def messages_for_input(data: AskInput, *, version: str) -> list[dict[str, str]]:
     prompt_versions=prompts.VERSIONS,
     current_version=prompts.PROMPT_VERSION,
     default_graders=("contains",),
+    example_for=feedback_example,
 )
 def run_ask_once(ctx: TargetContext) -> TargetOutput:
     assert isinstance(ctx.input, AskInput)

@@ -8,4 +8,5 @@ urlpatterns = [
     path("<uuid:pk>/", views.question_detail, name="question-detail"),
     path("<uuid:pk>/cancel/", views.question_cancel, name="question-cancel"),
     path("<uuid:pk>/retry/", views.question_retry, name="question-retry"),
+    path("<uuid:pk>/feedback/", views.question_feedback, name="question-feedback"),
 ]

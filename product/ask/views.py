@@ -12,17 +12,21 @@ import uuid
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from product.accounts.http import AuthenticatedHttpRequest
 from product.accounts.selectors import get_current_workspace
-from product.ask import services
+from product.ask import prompts, services
 from product.ask.forms import QuestionForm
 from product.ask.models import Question
 from product.ask.selectors import get_question_for_user, questions_for_workspace
 from product.core.errors import add_form_error, show_error
 from product.core.http import is_fragment_request
+from product.evals.models import Feedback
+from product.evals.selectors import feedback_of_user
+from product.evals.views import rate_answer
 from product.jobs import services as job_services
 from product.jobs.selectors import job_usage
 from product.llm.errors import LLMError
@@ -67,11 +71,23 @@ def question_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
+def _feedback_of(request: AuthenticatedHttpRequest, question: Question) -> Feedback | None:
+    return feedback_of_user(request.user, target=prompts.KIND, subject_ids=[question.pk]).get(
+        str(question.pk)
+    )
+
+
 def _render_detail(request: AuthenticatedHttpRequest, question: Question) -> HttpResponse:
     template = "ask/question_detail.html"
     if is_fragment_request(request):
         template += "#question-status"
-    context = {"question": question, "job": question.job, "usage": job_usage(question.job)}
+    context = {
+        "question": question,
+        "job": question.job,
+        "usage": job_usage(question.job),
+        "feedback": _feedback_of(request, question),
+        "feedback_url": reverse("ask:question-feedback", kwargs={"pk": question.pk}),
+    }
     return render(request, template, context)
 
 
@@ -103,3 +119,18 @@ def question_retry(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResp
     if is_fragment_request(request):
         return _render_detail(request, get_question_for_user(request.user, pk))
     return redirect("ask:question-detail", pk=question.pk)
+
+
+@require_POST
+@login_required
+def question_feedback(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
+    """Thumbs up or down (and a comment) on the answer."""
+    question = get_question_for_user(request.user, pk)
+    return rate_answer(
+        request,
+        workspace=question.workspace,
+        target=prompts.KIND,
+        subject_id=question.pk,
+        feedback_url=reverse("ask:question-feedback", kwargs={"pk": question.pk}),
+        back_url=reverse("ask:question-detail", kwargs={"pk": question.pk}),
+    )

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from product.chat import prompts
+from product.chat.selectors import feedback_example
 from product.chat.services import FEATURE, MAX_MESSAGE_CHARS
 from product.evals.registry import TargetContext, TargetOutput, target
 from product.llm import gateway
@@ -44,6 +45,7 @@ class ChatInput(BaseModel):
     prompt_versions=prompts.REPLY_VERSIONS,
     current_version=prompts.REPLY_PROMPT_VERSION,
     default_graders=("contains",),
+    example_for=feedback_example,
 )
 def run_chat_reply(ctx: TargetContext) -> TargetOutput:
     assert isinstance(ctx.input, ChatInput)

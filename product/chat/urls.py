@@ -20,4 +20,5 @@ urlpatterns = [
     path("messages/<uuid:pk>/stop/", views.message_stop, name="message-stop"),
     path("messages/<uuid:pk>/regenerate/", views.message_regenerate, name="message-regenerate"),
     path("messages/<uuid:pk>/edit/", views.message_edit, name="message-update"),
+    path("messages/<uuid:pk>/feedback/", views.message_feedback, name="message-feedback"),
 ]

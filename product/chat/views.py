@@ -25,14 +25,18 @@ from product.accounts.http import AuthenticatedHttpRequest
 from product.accounts.models import User
 from product.accounts.selectors import get_current_workspace
 from product.apikeys.auth import Actor, WorkspaceSessionAuth, authenticate_api_key
-from product.chat import citations, selectors, services, sse
+from product.chat import citations, prompts, selectors, services, sse
 from product.chat.models import Conversation, Message
 from product.chat.schemas import MessageOut
 from product.core.errors import KeelError, error_body, show_error
 from product.core.http import is_fragment_request
+from product.evals.selectors import feedback_of_user
+from product.evals.views import rate_answer
 from product.knowledge.selectors import collections_for_workspace
 
 TEMPLATE = "chat/conversation_detail.html"
+# What a reply's thumbs rate: the chat.reply evaluation target (product/chat/evals.py).
+FEEDBACK_TARGET = prompts.REPLY_PROMPT_NAME
 
 
 def _page_context(
@@ -65,6 +69,11 @@ def _message_context(history: list[Message], *, viewer: User) -> dict[str, Any]:
     last_user = next((m for m in reversed(history) if m.is_user), None)
     streaming = last is not None and not last.is_user and not last.is_finished
     readable = citations.readable_chunks(viewer, history)
+    ratings = feedback_of_user(
+        viewer,
+        target=FEEDBACK_TARGET,
+        subject_ids=[m.pk for m in history if not m.is_user and m.is_finished],
+    )
     entries = []
     question = ""
     for message in history:
@@ -73,7 +82,7 @@ def _message_context(history: list[Message], *, viewer: User) -> dict[str, Any]:
             question = message.text
         elif message.is_finished:
             reply = citations.show_reply(message, readable=readable, question=question)
-        entries.append((message, reply))
+        entries.append((message, reply, ratings.get(str(message.pk))))
     return {
         "history": history,
         "entries": entries,
@@ -92,9 +101,16 @@ def message_html(request: HttpRequest, message: Message, *, viewer: User) -> str
             readable=citations.readable_chunks(viewer, [message]),
             question=selectors.question_for(message) if message.citations else "",
         )
+    feedback = feedback_of_user(viewer, target=FEEDBACK_TARGET, subject_ids=[message.pk])
     return render_to_string(
         "chat/_message.html",
-        {"message": message, "reply": reply, "last_message": message, "streaming": False},
+        {
+            "message": message,
+            "reply": reply,
+            "feedback": feedback.get(str(message.pk)),
+            "last_message": message,
+            "streaming": False,
+        },
         request=request,
     )
 
@@ -280,6 +296,22 @@ def message_edit(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpRespon
     except KeelError as exc:
         return _panel(request, message.conversation, error=exc)
     return _panel(request, message.conversation)
+
+
+@require_POST
+@login_required
+def message_feedback(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
+    """Thumbs up or down (and a comment) on a finished reply."""
+    message = selectors.get_message_for_user(request.user, pk)
+    url = reverse("chat:conversation-detail", kwargs={"pk": message.conversation_id})
+    return rate_answer(
+        request,
+        workspace=message.conversation.workspace,
+        target=FEEDBACK_TARGET,
+        subject_id=message.pk,
+        feedback_url=reverse("chat:message-feedback", kwargs={"pk": message.pk}),
+        back_url=f"{url}#message-{message.pk}",
+    )
 
 
 # --- Streams (async) ------------------------------------------------------------------------

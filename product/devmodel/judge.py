@@ -113,7 +113,8 @@ def _faithfulness(answer: str, sources: str) -> tuple[int, str]:
     share = supported / len(claims)
     return (
         score_for(share),
-        f"{supported} of the answer's {len(claims)} sentences are supported by the sources.",
+        f"The sources support {supported} of the answer's {len(claims)} "
+        f"sentence{'' if len(claims) == 1 else 's'}.",
     )
 
 

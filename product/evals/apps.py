@@ -10,7 +10,7 @@ class EvalsConfig(AppConfig):
     verbose_name = "Evaluations"
     feature = Feature(
         label="Evaluations",
-        url_name="evals:home",
+        url_name="evals:home-page",
         summary="Feedback, datasets and experiment runs that tell a better prompt from a worse one.",
     )
 

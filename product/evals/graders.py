@@ -33,8 +33,9 @@ from product.llm.errors import LLMError
 EMBED_FEATURE = "evals.grade"
 JUDGE_FEATURE = "evals.judge"
 # Python's `re` cannot be interrupted, so a pattern that backtracks exponentially would stall the
-# run's thread for good: nested unbounded repeats are refused (below), and the text a pattern
-# reads is capped, which bounds the polynomial cases too.
+# run's thread for good: nested unbounded repeats, the usual culprit, are refused (below), and the
+# text a pattern reads is capped, which bounds the polynomial cases. (A repeated alternation of
+# overlapping branches, `(a|aa)+`, is not detected: the cap is all that limits it.)
 MAX_REGEX_INPUT_CHARS = 20_000
 MAX_PATTERN_CHARS = 1_000
 # Quoted snippets in explanations: enough to recognise, short enough to read in a table cell.
@@ -706,6 +707,8 @@ def _cited(text: str) -> list[tuple[str, int]]:
 
 def _citation_number(citation: Mapping[str, Any]) -> int | None:
     number = citation.get("number", citation.get("n"))
+    if isinstance(number, str) and number.strip().isdigit():
+        return int(number)  # a citation that went through JSON as text
     return number if isinstance(number, int) and not isinstance(number, bool) else None
 
 

@@ -14,15 +14,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from product.accounts.models import User, Workspace
-from product.evals.models import (
-    Dataset,
-    DatasetItem,
-    DatasetVersion,
-    Feedback,
-    Run,
-    RunCase,
-    Score,
-)
+from product.evals.models import Dataset, DatasetItem, DatasetVersion, Feedback, Run, RunCase, Score
 
 
 def _valid_id(value: uuid.UUID | str) -> uuid.UUID:
@@ -151,7 +143,7 @@ def feedback_of_user(
     return {str(feedback.subject_id): feedback for feedback in found}
 
 
-# --- runs -----------------------------------------------------------------------------------
+# --- runs ---------------------------------------------------------------------------------------
 
 
 def get_run_for_user(
@@ -163,8 +155,8 @@ def get_run_for_user(
     if workspace is not None:
         runs = runs.filter(workspace=workspace)
     try:
-        return runs.get(pk=run_id)
-    except (Run.DoesNotExist, ValueError, TypeError) as exc:
+        return runs.get(pk=_valid_id(run_id))
+    except Run.DoesNotExist as exc:
         raise Http404("No such run.") from exc
 
 
@@ -184,24 +176,3 @@ def cases_of(run: Run) -> QuerySet[RunCase]:
         .prefetch_related(Prefetch("scores", queryset=Score.objects.order_by("id")))
         .order_by("item__position", "repeat")
     )
-
-
-def get_dataset_version_for_user(
-    user: User,
-    dataset_id: uuid.UUID | str,
-    number: int | None = None,
-    *,
-    workspace: Workspace | None = None,
-) -> DatasetVersion:
-    """A dataset's version `number` (None: its current one), for a run to start on."""
-    versions = DatasetVersion.objects.select_related("dataset").filter(
-        dataset__workspace__memberships__user=user, dataset_id=dataset_id
-    )
-    if workspace is not None:
-        versions = versions.filter(dataset__workspace=workspace)
-    try:
-        if number is None:
-            return versions.order_by("-number")[:1].get()
-        return versions.get(number=number)
-    except (DatasetVersion.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such dataset version.") from exc

@@ -200,7 +200,7 @@ def import_items(
 
 
 def _checked_item(
-    dataset: Dataset, values: dict[str, Any], *, key: uuid.UUID | None
+    dataset: Dataset, values: dict[str, Any], *, key: uuid.UUID | str | None
 ) -> io.ItemData:
     """A single item's values checked like an imported row; EvalError lists what is wrong."""
     errors = io.RowErrors()
@@ -229,10 +229,11 @@ def add_item(
     tags: list[str] | tuple[str, ...] = (),
     metadata: dict[str, Any] | None = None,
     source_call_id: uuid.UUID | str | None = None,
-    key: uuid.UUID | None = None,
+    key: uuid.UUID | str | None = None,
     note: str = "",
 ) -> DatasetItem:
-    """Append one item in a new version; returns the item row of that version."""
+    """Append one item in a new version; returns the item row of that version. `key`: a UUID,
+    or a name the key is derived from (io.item_key); None: a new random key."""
     item = _checked_item(
         dataset,
         {

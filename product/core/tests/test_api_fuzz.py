@@ -28,13 +28,28 @@ from product.wsgi import application
 
 load_all_checks()
 ALL_CHECKS: list[Any] = list(CHECKS.get_all())
-# An upload's content is checked beyond what a schema can say (its type by its first bytes, and
-# a part must be a file, with a name): a schema-valid upload may rightly be refused, in words.
+# Inputs checked beyond what a schema can say, so a schema-valid one may rightly be refused, in
+# words: an upload's content (its type by its first bytes, and a part must be a file, with a
+# name); an evaluation item's input, which must fit its dataset's target (registered in code, so
+# the schema names no targets), and an import's rows, each checked the same way; a run's prompt
+# version, graders and their params (registered in code too) and its concurrency cap (a setting),
+# and a resume, which only a failed or cancelled run takes.
+CHECKED_BEYOND_THE_SCHEMA = (
+    "create_run",
+    "resume_run",
+    "upload_document",
+    "import_dataset_items",
+    "create_dataset",
+    "create_dataset_item",
+    "update_dataset_item",
+    "create_feedback",
+    "add_feedback_to_dataset",
+)
 CONFIG = SchemathesisConfig.from_dict(
     {
         "operations": [
             {
-                "include-operation-id": "upload_document",
+                "include-operation-id": operation_id,
                 "checks": {
                     "positive_data_acceptance": {
                         "expected-statuses": [
@@ -50,6 +65,7 @@ CONFIG = SchemathesisConfig.from_dict(
                     }
                 },
             }
+            for operation_id in CHECKED_BEYOND_THE_SCHEMA
         ]
     }
 )

@@ -27,6 +27,9 @@ from ninja.responses import NinjaJSONEncoder
 from product.accounts.models import User, Workspace
 from product.api import api
 from product.apikeys.tests.factories import bearer, make_key
+from product.evals import services as eval_services
+from product.evals.models import Dataset
+from product.evals.tests.factories import DatasetFactory, FeedbackFactory
 from product.jobs.models import Job
 from product.jobs.tests.factories import JobFactory
 from product.knowledge.tests.factories import DocumentFactory
@@ -62,7 +65,21 @@ OBJECT_MAKERS: dict[str, Callable[[User, Workspace], str]] = {
     "passage_id": lambda user, workspace: str(
         DocumentFactory(workspace=workspace, created_by=user).chunks.get().id
     ),
+    # Feedback rates a feature's answer; an item lives in the dataset its path names (made
+    # just before, by POST /datasets).
+    "feedback_id": lambda user, workspace: str(FeedbackFactory(workspace=workspace, user=user).id),
+    "item_key": lambda user, workspace: _item_key(user, workspace),
 }
+
+
+def _item_key(user: User, workspace: Workspace) -> str:
+    dataset = Dataset.objects.filter(workspace=workspace).order_by("-created_at").first()
+    if dataset is None:
+        dataset = DatasetFactory(workspace=workspace, created_by=user)
+    item = eval_services.add_item(
+        dataset=dataset, user=user, input={"task": "summarise", "text": "alice's object"}
+    )
+    return str(item.key)
 
 
 def _resolve(ref_or_schema: dict[str, Any]) -> dict[str, Any]:

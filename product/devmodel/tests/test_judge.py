@@ -68,7 +68,7 @@ def test_it_judges_faithfulness_by_the_sentences_the_sources_support(devmodel: s
     result = json.loads(ask(devmodel, judge_message(answer, sources=SOURCES)))
     assert result == {
         "score": 3,
-        "reason": "1 of the answer's 2 sentences are supported by the sources.",
+        "reason": "The sources support 1 of the answer's 2 sentences.",
     }
     faithful = json.loads(
         ask(devmodel, judge_message("Install Keel with apt [1].", sources=SOURCES))

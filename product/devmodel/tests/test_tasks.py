@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from product.ask.prompts import build_messages
 from product.devmodel.tasks import sentence_count, split_task, task_reply
 from product.devmodel.tests import chatting
 
@@ -64,3 +65,22 @@ def test_a_message_without_the_layout_is_not_a_task() -> None:
     assert split_task("\n\n---\nno instruction") is None
     assert split_task("An instruction\n\n---\n   ") is None
     assert split_task(layout("Do it.", "Text.")) == ("Do it.", "Text.")
+
+
+@pytest.mark.parametrize(
+    ("task", "expected"),
+    [
+        (
+            "summarise",
+            "Keel ships on April 3. The launch costs $40 per seat. Bob leads the rollout.",
+        ),
+        (
+            "key_points",
+            "- Keel ships on April 3.\n- The launch costs $40 per seat.\n- Bob leads the rollout.",
+        ),
+    ],
+)
+def test_it_answers_ask_once_s_own_messages(devmodel: str, task: str, expected: str) -> None:
+    # The layout is Ask once's: its own builder, not a copy of it.
+    system, user = build_messages(task=task, text=MEMO)
+    assert chatting.reply(devmodel, user["content"], system=system["content"]) == expected

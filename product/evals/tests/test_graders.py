@@ -326,7 +326,11 @@ def test_citation_validity_without_citations_is_unscored_unless_required() -> No
 
 def test_citation_validity_falls_back_to_the_structured_citations() -> None:
     result = grade("citation_validity", grounded("An answer without markers."))
-    assert result.value == 1.0
+    assert (result.value, result.explanation) == (1.0, "All 2 citations are valid.")
+    as_text = [{**PASSAGES[1], "number": "2"}]
+    assert (
+        grade("citation_validity", grounded("Every 30 seconds [2].", citations=as_text)).value == 1
+    )
 
 
 # --- retrieval_recall --------------------------------------------------------------------------
@@ -547,7 +551,7 @@ def test_faithfulness_judges_the_answer_against_the_sources_it_was_given(
     result = live("faithfulness", faithful, input={"question": "How often?"})
     assert result.value == 1.0
     assert result.explanation == (
-        "The judge gave 5 of 5: 1 of the answer's 1 sentences are supported by the sources."
+        "The judge gave 5 of 5: The sources support 1 of the answer's 1 sentence."
     )
     invented = TargetOutput(
         text="Stale jobs are re-enqueued every 30 seconds [2]. Billing is monthly.",

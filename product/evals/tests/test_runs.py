@@ -343,4 +343,4 @@ def test_another_workspace_cannot_see_a_run(
             alice, run.pk, workspace=Workspace.objects.get(name="Charlie's corner")
         )
     with pytest.raises(Http404):
-        selectors.get_dataset_version_for_user(charlie, run.dataset_version.dataset_id)
+        selectors.get_dataset_for_user(charlie, run.dataset_version.dataset_id)

@@ -109,6 +109,8 @@ def test_it_hands_the_answers_charge_to_the_job(
     assert reservation.status == BudgetReservation.Status.RESERVED
     [charge] = link.charges
     assert [call.pk for call in charge.calls] == [result.call_id]
+    # Every attempt is noted to the job as it is made, the deferred answer too.
+    assert [call.pk for call in link.calls] == [failed.pk, result.call_id]
 
     charge.write()
     answer = LLMCall.objects.get(pk=result.call_id)

@@ -1,0 +1,244 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error_out import ErrorOut
+from ...models.feedback_in import FeedbackIn
+from ...models.feedback_out import FeedbackOut
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    body: FeedbackIn,
+    idempotency_key: None | str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/v1/feedback",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ErrorOut | FeedbackOut | None:
+    if response.status_code == 200:
+        response_200 = FeedbackOut.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 201:
+        response_201 = FeedbackOut.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 401:
+        response_401 = ErrorOut.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorOut.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ErrorOut.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = ErrorOut.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = ErrorOut.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = ErrorOut.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = ErrorOut.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = ErrorOut.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 503:
+        response_503 = ErrorOut.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ErrorOut | FeedbackOut]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: FeedbackIn,
+    idempotency_key: None | str | Unset = UNSET,
+) -> Response[ErrorOut | FeedbackOut]:
+    """Rate an answer
+
+     Thumbs up or down, with an optional comment. The first rating of an answer by the caller is a 201;
+    rating it again changes that rating and answers 200. An answer that does not exist in the workspace,
+    or is unfinished: 404 `no_such_answer`.
+
+    Args:
+        idempotency_key (None | str | Unset): Any unique string (a UUID is good). A retry with the
+            same key and body returns the first response instead of creating the work again.
+        body (FeedbackIn):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorOut | FeedbackOut]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: FeedbackIn,
+    idempotency_key: None | str | Unset = UNSET,
+) -> ErrorOut | FeedbackOut | None:
+    """Rate an answer
+
+     Thumbs up or down, with an optional comment. The first rating of an answer by the caller is a 201;
+    rating it again changes that rating and answers 200. An answer that does not exist in the workspace,
+    or is unfinished: 404 `no_such_answer`.
+
+    Args:
+        idempotency_key (None | str | Unset): Any unique string (a UUID is good). A retry with the
+            same key and body returns the first response instead of creating the work again.
+        body (FeedbackIn):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorOut | FeedbackOut
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+        idempotency_key=idempotency_key,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: FeedbackIn,
+    idempotency_key: None | str | Unset = UNSET,
+) -> Response[ErrorOut | FeedbackOut]:
+    """Rate an answer
+
+     Thumbs up or down, with an optional comment. The first rating of an answer by the caller is a 201;
+    rating it again changes that rating and answers 200. An answer that does not exist in the workspace,
+    or is unfinished: 404 `no_such_answer`.
+
+    Args:
+        idempotency_key (None | str | Unset): Any unique string (a UUID is good). A retry with the
+            same key and body returns the first response instead of creating the work again.
+        body (FeedbackIn):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorOut | FeedbackOut]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: FeedbackIn,
+    idempotency_key: None | str | Unset = UNSET,
+) -> ErrorOut | FeedbackOut | None:
+    """Rate an answer
+
+     Thumbs up or down, with an optional comment. The first rating of an answer by the caller is a 201;
+    rating it again changes that rating and answers 200. An answer that does not exist in the workspace,
+    or is unfinished: 404 `no_such_answer`.
+
+    Args:
+        idempotency_key (None | str | Unset): Any unique string (a UUID is good). A retry with the
+            same key and body returns the first response instead of creating the work again.
+        body (FeedbackIn):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorOut | FeedbackOut
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+    ).parsed
