@@ -32,7 +32,7 @@ from product.core.uploads import (
     megabytes_limit,
 )
 from product.evals import compare, io, runs, selectors, services
-from product.evals.errors import ImportRejected
+from product.evals.errors import EvalError, ImportRejected
 from product.evals.models import Dataset, DatasetItem, DatasetVersion, Feedback, Run, RunCase
 from product.evals.registry import GraderSpec, RunConfig
 from product.evals.views import MAX_IMPORT_BYTES, export_response
@@ -600,7 +600,9 @@ class RunIn(Schema):
     dataset_id: uuid.UUID
     version: int | None = Field(None, ge=1, description="The dataset version; omitted: current.")
     config: RunConfigIn = Field(default_factory=RunConfigIn)  # type: ignore[arg-type]
-    graders: list[GraderIn] = Field(min_length=1, max_length=20)
+    graders: list[GraderIn] = Field(
+        min_length=1, max_length=20, examples=[[{"name": "contains", "params": {}}]]
+    )
     repeats: int = Field(1, ge=1, le=runs.MAX_REPEATS)
     concurrency: int | None = Field(None, ge=1, description="Cases in flight; omitted: default.")
     name: str = Field("", max_length=200, examples=["Brief prompt, small model"])
@@ -708,9 +710,14 @@ class CaseOut(Schema):
 
 
 class ComparisonQuery(Schema):
+    # Counted in the view (2 to 5), after the key's scope: a read-only check comes first.
     runs: list[uuid.UUID] = Field(
-        min_length=2, max_length=5, description="Run ids, the baseline first (`?runs=a&runs=b`)."
+        default_factory=list,
+        description="2 to 5 run ids, the baseline first (`?runs=a&runs=b`).",
     )
+
+
+MAX_COMPARED_RUNS = 5
 
 
 class ComparisonOut(Schema):
@@ -901,6 +908,11 @@ def rerun_run(request: HttpRequest, run_id: uuid.UUID) -> Status[Any]:
 )
 def get_comparison(request: HttpRequest, query: Query[ComparisonQuery]) -> dict[str, Any]:
     who = require_scope(request, "read")
+    if not 2 <= len(query.runs) <= MAX_COMPARED_RUNS:
+        raise EvalError(
+            f"Compare 2 to {MAX_COMPARED_RUNS} runs: pass `?runs=<baseline>&runs=<candidate>`.",
+            code="too_few_runs",
+        )
     chosen = [
         selectors.get_run_for_user(who.user, run_id, workspace=who.workspace)
         for run_id in query.runs

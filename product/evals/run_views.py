@@ -283,11 +283,9 @@ def comparison(request: AuthenticatedHttpRequest) -> HttpResponse:
     workspace = get_current_workspace(request)
     ids = list(dict.fromkeys(request.GET.getlist("runs")))
     if not 2 <= len(ids) <= MAX_COMPARED:
-        show_error(
-            request,
-            KeelError(f"Pick between 2 and {MAX_COMPARED} runs to compare.", code="too_few_runs"),
-        )
-        return redirect("evals:run-list")
+        # The page itself says what to do (a link from the run list ticks the runs).
+        context = {"workspace": workspace, "result": None, "max_compared": MAX_COMPARED}
+        return render(request, "evals/compare.html", context)
     chosen = [selectors.get_run_for_user(request.user, i, workspace=workspace) for i in ids]
     result = compare.compare(chosen)
     columns = list(zip(result.runs, result.summaries, strict=True))

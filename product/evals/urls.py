@@ -25,5 +25,5 @@ urlpatterns = [
     path("runs/<uuid:pk>/cancel/", run_views.run_cancel, name="run-cancel"),
     path("runs/<uuid:pk>/resume/", run_views.run_resume, name="run-resume"),
     path("runs/<uuid:pk>/rerun/", run_views.run_rerun, name="run-rerun"),
-    path("compare/", run_views.comparison, name="compare"),
+    path("compare/", run_views.comparison, name="run-compare"),
 ]

@@ -29,7 +29,7 @@ from product.api import api
 from product.apikeys.tests.factories import bearer, make_key
 from product.evals import services as eval_services
 from product.evals.models import Dataset
-from product.evals.tests.factories import DatasetFactory, FeedbackFactory
+from product.evals.tests.factories import DatasetFactory, FeedbackFactory, RunFactory
 from product.jobs.models import Job
 from product.jobs.tests.factories import JobFactory
 from product.knowledge.tests.factories import DocumentFactory
@@ -69,6 +69,8 @@ OBJECT_MAKERS: dict[str, Callable[[User, Workspace], str]] = {
     # just before, by POST /datasets).
     "feedback_id": lambda user, workspace: str(FeedbackFactory(workspace=workspace, user=user).id),
     "item_key": lambda user, workspace: _item_key(user, workspace),
+    # A run needs a dataset version with items: the factory makes both (and its job).
+    "run_id": lambda user, workspace: str(RunFactory(workspace=workspace, created_by=user).id),
 }
 
 

@@ -7,7 +7,9 @@ import uuid
 
 import factory
 
-from product.evals.models import Dataset, DatasetItem, DatasetVersion, Feedback
+from product.evals.models import Dataset, DatasetItem, DatasetVersion, Feedback, Run
+from product.jobs.models import Job
+from product.jobs.tests.factories import JobFactory
 
 
 class DatasetFactory(factory.django.DjangoModelFactory):
@@ -80,4 +82,40 @@ class FeedbackFactory(factory.django.DjangoModelFactory):
             "llm_call_id": None,
             "url": "",
         }
+    )
+
+
+# --- runs ---
+
+
+class RunFactory(factory.django.DjangoModelFactory):
+    """A finished run of a one-item dataset version with one grader: pass `workspace` and
+    `created_by` (the version and the job are made in that workspace)."""
+
+    class Meta:
+        model = Run
+
+    name = "A factory run"
+    target = "ask.once"
+    dataset_version = factory.SubFactory(
+        DatasetVersionFactory,
+        dataset=factory.SubFactory(
+            DatasetFactory,
+            workspace=factory.SelfAttribute("...workspace"),
+            created_by=factory.SelfAttribute("...created_by"),
+        ),
+        item_count=1,
+    )
+    config = factory.LazyFunction(lambda: {"model": "", "prompt_version": "1"})
+    graders = factory.LazyFunction(lambda: [{"name": "contains", "params": {}, "threshold": None}])
+    prompt_name = "ask.once"
+    prompt_version = "1"
+    case_count = 1
+    job = factory.SubFactory(
+        JobFactory,
+        workspace=factory.SelfAttribute("..workspace"),
+        created_by=factory.SelfAttribute("..created_by"),
+        kind="evals.run",
+        status=Job.Status.SUCCEEDED,
+        input={},
     )

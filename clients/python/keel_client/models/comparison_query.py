@@ -7,6 +7,8 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="ComparisonQuery")
 
 
@@ -14,37 +16,39 @@ T = TypeVar("T", bound="ComparisonQuery")
 class ComparisonQuery:
     """
     Attributes:
-        runs (list[UUID]): Run ids, the baseline first (`?runs=a&runs=b`).
+        runs (list[UUID] | Unset): 2 to 5 run ids, the baseline first (`?runs=a&runs=b`).
     """
 
-    runs: list[UUID]
+    runs: list[UUID] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        runs = []
-        for runs_item_data in self.runs:
-            runs_item = str(runs_item_data)
-            runs.append(runs_item)
+        runs: list[str] | Unset = UNSET
+        if not isinstance(self.runs, Unset):
+            runs = []
+            for runs_item_data in self.runs:
+                runs_item = str(runs_item_data)
+                runs.append(runs_item)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "runs": runs,
-            }
-        )
+        field_dict.update({})
+        if runs is not UNSET:
+            field_dict["runs"] = runs
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        runs = []
-        _runs = d.pop("runs")
-        for runs_item_data in _runs:
-            runs_item = UUID(runs_item_data)
+        _runs = d.pop("runs", UNSET)
+        runs: list[UUID] | Unset = UNSET
+        if _runs is not UNSET:
+            runs = []
+            for runs_item_data in _runs:
+                runs_item = UUID(runs_item_data)
 
-            runs.append(runs_item)
+                runs.append(runs_item)
 
         comparison_query = cls(
             runs=runs,

@@ -8,20 +8,22 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.comparison_out import ComparisonOut
 from ...models.error_out import ErrorOut
-from ...types import UNSET, Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
-    runs: list[UUID],
+    runs: list[UUID] | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
 
-    json_runs = []
-    for runs_item_data in runs:
-        runs_item = str(runs_item_data)
-        json_runs.append(runs_item)
+    json_runs: list[str] | Unset = UNSET
+    if not isinstance(runs, Unset):
+        json_runs = []
+        for runs_item_data in runs:
+            runs_item = str(runs_item_data)
+            json_runs.append(runs_item)
 
     params["runs"] = json_runs
 
@@ -94,7 +96,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    runs: list[UUID],
+    runs: list[UUID] | Unset = UNSET,
 ) -> Response[ComparisonOut | ErrorOut]:
     """Compare runs
 
@@ -102,7 +104,7 @@ def sync_detailed(
     (regressions first); per grader the paired bootstrap of the change.
 
     Args:
-        runs (list[UUID]): Run ids, the baseline first (`?runs=a&runs=b`).
+        runs (list[UUID] | Unset): 2 to 5 run ids, the baseline first (`?runs=a&runs=b`).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -126,7 +128,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    runs: list[UUID],
+    runs: list[UUID] | Unset = UNSET,
 ) -> ComparisonOut | ErrorOut | None:
     """Compare runs
 
@@ -134,7 +136,7 @@ def sync(
     (regressions first); per grader the paired bootstrap of the change.
 
     Args:
-        runs (list[UUID]): Run ids, the baseline first (`?runs=a&runs=b`).
+        runs (list[UUID] | Unset): 2 to 5 run ids, the baseline first (`?runs=a&runs=b`).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -153,7 +155,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    runs: list[UUID],
+    runs: list[UUID] | Unset = UNSET,
 ) -> Response[ComparisonOut | ErrorOut]:
     """Compare runs
 
@@ -161,7 +163,7 @@ async def asyncio_detailed(
     (regressions first); per grader the paired bootstrap of the change.
 
     Args:
-        runs (list[UUID]): Run ids, the baseline first (`?runs=a&runs=b`).
+        runs (list[UUID] | Unset): 2 to 5 run ids, the baseline first (`?runs=a&runs=b`).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -183,7 +185,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    runs: list[UUID],
+    runs: list[UUID] | Unset = UNSET,
 ) -> ComparisonOut | ErrorOut | None:
     """Compare runs
 
@@ -191,7 +193,7 @@ async def asyncio(
     (regressions first); per grader the paired bootstrap of the change.
 
     Args:
-        runs (list[UUID]): Run ids, the baseline first (`?runs=a&runs=b`).
+        runs (list[UUID] | Unset): 2 to 5 run ids, the baseline first (`?runs=a&runs=b`).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
