@@ -284,7 +284,11 @@ def comparison(request: AuthenticatedHttpRequest) -> HttpResponse:
     ids = list(dict.fromkeys(request.GET.getlist("runs")))
     if not 2 <= len(ids) <= MAX_COMPARED:
         # The page itself says what to do (a link from the run list ticks the runs).
-        context = {"workspace": workspace, "result": None, "max_compared": MAX_COMPARED}
+        context: dict[str, Any] = {
+            "workspace": workspace,
+            "result": None,
+            "max_compared": MAX_COMPARED,
+        }
         return render(request, "evals/compare.html", context)
     chosen = [selectors.get_run_for_user(request.user, i, workspace=workspace) for i in ids]
     result = compare.compare(chosen)
@@ -316,6 +320,7 @@ def comparison(request: AuthenticatedHttpRequest) -> HttpResponse:
     ]
     context = {
         "workspace": workspace,
+        "max_compared": MAX_COMPARED,
         "result": result,
         "columns": columns,
         "aggregates": aggregates,
