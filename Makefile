@@ -70,6 +70,14 @@ pytest: .venv/.synced check-services ## The unit and integration suite (Postgres
 pytest-embedded: .venv/.synced ## The same suite on the embedded default (SQLite, filesystem broker).
 	$(EMBEDDED_TEST_ENV) $(RUN) pytest $(PYTEST_ARGS)
 
+# The CI gate: every product app's eval_suites/ against thresholds and the committed baselines
+# (docs/evals.md). On the dev model server unless LLM_API_KEY is set, then on that provider (a
+# nightly job: `LLM_API_KEY=... make eval`); `make test` always uses the dev model (free, offline).
+EVAL_MODEL_FLAG ?=
+.PHONY: eval
+eval: .venv/.synced check-services ## The eval suites: thresholds + regression vs baseline, JUnit in var/eval/.
+	$(TEST_ENV) $(RUN) python manage.py eval $(EVAL_MODEL_FLAG) $(EVAL_ARGS)
+
 .PHONY: e2e
 e2e: .venv/.synced check-services ## The Playwright journeys in a real browser.
 	# --confcutdir: the root conftest.py imports Django models, which need pytest-django (off here).
@@ -81,7 +89,8 @@ feature-check: .venv/.synced ## Generate a feature with startfeature in a scratc
 
 # Both ways when the services answer; without them `pytest` already is the embedded run.
 .PHONY: test
-test: lint typecheck pytest $(if $(pg_up)$(redis_up),pytest-embedded) feature-check e2e ## Lint, types, the suite (both ways), a generated feature, the browser journeys.
+test: lint typecheck pytest $(if $(pg_up)$(redis_up),pytest-embedded) eval feature-check e2e ## Lint, types, the suite (both ways), the eval gate, a generated feature, the browser journeys.
+test: EVAL_MODEL_FLAG := --dev-model
 
 .PHONY: newcomer
 newcomer: ## Fresh clone of HEAD, bare environment, make dev, sign in as the demo user, stop.

@@ -8,15 +8,19 @@ and resolve_citations), for one question: what the citation and retrieval grader
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from product.accounts.models import Workspace
+from product.accounts.models import User, Workspace
 from product.core.db import release_connection
 from product.evals.errors import EvalError
 from product.evals.registry import RunConfig, TargetContext, TargetOutput, target
-from product.knowledge import grounding, prompts, retrieval
-from product.knowledge.models import Collection
+from product.evals.suites import corpus_loader
+from product.jobs import services as job_services
+from product.knowledge import grounding, prompts, retrieval, services
+from product.knowledge.models import Collection, Document
 from product.llm import gateway
 
 
@@ -102,3 +106,39 @@ def run_grounded_answer(ctx: TargetContext) -> TargetOutput:
         retrieved=list(dict.fromkeys(passage.document_name for passage in results.fused)),
         context=grounding.build_sources_block(passages),
     )
+
+
+# Suite files: where the CI gate's grounded suites get their documents (product/evals/suites.py).
+CORPUS_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".pdf", ".docx")
+
+
+@corpus_loader(prompts.ANSWER_PROMPT_NAME)
+def ingest_suite_corpus(
+    *, workspace: Workspace, user: User, name: str, folder: Path
+) -> dict[str, Any]:
+    """Upload every document of a suite's corpus folder into a new collection and ingest each
+    one here, in this process (no worker needed); any document that does not end ready stops
+    the suite with its reason. The run searches that collection."""
+    paths = sorted(
+        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in CORPUS_SUFFIXES
+    )
+    if not paths:
+        raise EvalError(f"The corpus folder {folder.name}/ of suite {name} holds no documents.")
+    collection = services.create_collection(
+        workspace=workspace, user=user, name=f"Suite {name}", description=f"Eval suite {name}"
+    )
+    for path in paths:
+        upload = services.upload_document(
+            collection=collection, user=user, filename=path.name, data=path.read_bytes()
+        )
+        if upload.document.job is not None:
+            job_services.run_job(upload.document.job.pk)
+    unready = (
+        Document.objects.filter(collection=collection).exclude(status=Document.Status.READY).first()
+    )
+    if unready is not None:
+        raise EvalError(
+            f"Suite {name}: {unready.name} was not ingested ({unready.status}): "
+            f"{unready.error_message or 'no reason given'}."
+        )
+    return {"collection_id": str(collection.pk)}
