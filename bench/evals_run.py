@@ -121,9 +121,9 @@ def main() -> None:
             assert t0 is not None
             holds = sorted(
                 (r - t0).total_seconds()
-                for r in BudgetReservation.objects.filter(
-                    feature__endswith=f"@job:{run.job_id}"
-                ).values_list("created_at", flat=True)
+                for r in BudgetReservation.objects.filter(job_id=run.job_id).values_list(
+                    "created_at", flat=True
+                )
             )
             latencies = sorted(
                 LLMCall.objects.filter(job_id=run.job_id).values_list("latency_ms", flat=True)

@@ -390,21 +390,12 @@ def _settle(reservation: BudgetReservation, ctx: _Context) -> None:
     quotas.settle(reservation, sum((call.cost_usd or Decimal(0) for call in charged), Decimal(0)))
 
 
-# A reservation the gateway takes inside a job names the job in its `feature` (which nothing but
-# the reservation itself keeps): "<feature>@job:<uuid>", within the column's 64 characters.
-_JOB_MARK = "@job:"
-
-
-def job_reservation_feature(feature: str, job_id: uuid.UUID) -> str:
-    return f"{feature[: 64 - len(_JOB_MARK) - 36]}{_JOB_MARK}{job_id}"
-
-
 def release_job_reservations(job_id: uuid.UUID, *, created_before: Any) -> int:
     """Release what the gateway reserved for calls of `job_id` that were never charged: an
     attempt killed mid-call leaves them held, and no one else knows them. Only reservations made
     before `created_before` (the current attempt's start): its own are live."""
     released = BudgetReservation.objects.filter(
-        feature__endswith=f"{_JOB_MARK}{job_id}",
+        job_id=job_id,
         status=BudgetReservation.Status.RESERVED,
         created_at__lt=created_before,
     ).update(status=BudgetReservation.Status.RELEASED, settled_at=timezone.now())
@@ -459,7 +450,8 @@ def _prepare(
         reservation = quotas.reserve(
             workspace=workspace,
             user=user,
-            feature=feature if job is None else job_reservation_feature(feature, job.job_id),
+            feature=feature,
+            job_id=None if job is None else job.job_id,
             messages=messages,
             model=model,
             max_tokens=max_tokens,
@@ -780,7 +772,8 @@ def embed(
     reservation = quotas.reserve(
         workspace=workspace,
         user=user,
-        feature=feature if job is None else job_reservation_feature(feature, job.job_id),
+        feature=feature,
+        job_id=None if job is None else job.job_id,
         messages=messages,
         model=model,
         max_tokens=0,

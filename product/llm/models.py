@@ -85,6 +85,12 @@ class BudgetReservation(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RESERVED)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+    # The job a reservation the gateway took itself is held for (a string reference: llm sits
+    # below jobs). A re-run after a killed worker releases what that attempt held
+    # (gateway.release_job_reservations); a job's own reservation is `Job.reservation`.
+    job = models.ForeignKey(
+        "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -141,8 +142,11 @@ def reserve(
     model: str | None = None,
     max_tokens: int | None = None,
     check_size: bool = True,
+    job_id: uuid.UUID | None = None,
 ) -> BudgetReservation:
-    """Check every quota and hold the call's worst-case cost; raises before any model call."""
+    """Check every quota and hold the call's worst-case cost; raises before any model call.
+
+    `job_id`: the job the reservation is held for, when the gateway takes one inside a job."""
     model = model or settings.LLM_MODEL
     output_tokens = max_tokens if max_tokens is not None else settings.LLM_MAX_OUTPUT_TOKENS
     if check_size:
@@ -173,6 +177,7 @@ def reserve(
             feature=feature,
             estimated_usd=estimate,
             created_at=now,
+            job_id=job_id,
         )
 
 

@@ -104,7 +104,7 @@ def test_a_worker_killed_mid_run_leaves_no_case_graded_or_charged_twice(
         assert case.cost_usd == total
 
     # Reservations: one settled per charged call; what the killed attempt held is released.
-    reservations = BudgetReservation.objects.filter(feature__endswith=f"@job:{run.job_id}")
+    reservations = BudgetReservation.objects.filter(job_id=run.job_id)
     statuses = Counter(reservations.values_list("status", flat=True))
     assert statuses[BudgetReservation.Status.SETTLED] == 2 * CASES
     assert statuses[BudgetReservation.Status.RESERVED] == 0, "nothing left holding budget"

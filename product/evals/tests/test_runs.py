@@ -25,7 +25,7 @@ from product.evals.tests import run_helpers
 from product.evals.tests.run_helpers import ask_row, edit_item, make_version
 from product.jobs import services as job_services
 from product.jobs.models import Job
-from product.llm import gateway, quotas
+from product.llm import quotas
 from product.llm.models import BudgetReservation, LLMCall, WorkspaceBudget
 
 pytestmark = [
@@ -279,7 +279,8 @@ def test_after_a_worker_died_the_reaper_reruns_only_unfinished_cases(
     orphan = quotas.reserve(
         workspace=acme,
         user=None,
-        feature=gateway.job_reservation_feature("ask.once", job.pk),
+        feature="ask.once",
+        job_id=job.pk,
         messages=[{"role": "user", "content": "x"}],
     )
     Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))

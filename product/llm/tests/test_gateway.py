@@ -136,7 +136,7 @@ def test_a_reservation_it_took_inside_a_job_names_the_job_and_is_released_on_fai
     # Nothing but the gateway knew that reservation: a failed call gives it back, in a job too.
     failed = BudgetReservation.objects.get()
     assert failed.status == BudgetReservation.Status.RELEASED
-    assert failed.feature.endswith(f"@job:{link.job_id}")
+    assert failed.job_id == link.job_id
     assert [call.status for call in link.calls] == [LLMCall.Status.FAILED]
 
     result = ask(alice, acme, "[[reply: Hi]]", job=link)
