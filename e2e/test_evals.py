@@ -22,6 +22,8 @@ RATED_TEXT = (
     "The spring launch moved to April 3. Each seat costs $40 a month. "
     "Support answers on weekdays from nine to five."
 )
+# The run form names a dataset with its feature and current version.
+DATASET_OPTION = "Launch summaries (Ask once, v3)"
 IMPORTED = [
     {
         "key": "first-sentence-fact",
@@ -47,8 +49,8 @@ def evaluator(browser: Browser, stack: Stack) -> Iterator[Page]:
 def start_run(page: Page, stack: Stack, *, dataset: str, prompt_version: str, name: str) -> str:
     page.goto(f"{stack.url}/evals/runs/new/")
     form = page.get_by_test_id("run-form")
-    form.get_by_label("Dataset").select_option(label=re.compile(dataset))
-    form.get_by_label("Prompt version").select_option(value=prompt_version)
+    form.get_by_label("Dataset").select_option(label=dataset)
+    form.get_by_label("Prompt version").select_option(value=f"ask.once:{prompt_version}")
     form.get_by_label("Name").fill(name)
     graders = page.get_by_test_id("run-graders")
     for box in graders.get_by_role("checkbox").all():
@@ -85,7 +87,7 @@ def test_a_rated_reply_becomes_a_case_and_the_comparison_shows_the_regression_fi
     page.goto(f"{stack.url}/evals/feedback/")
     row = page.locator("li, tr").filter(has_text="It should always name the price.").first
     expect(row).to_contain_text("keel-dev-small")
-    row.get_by_label("Dataset").select_option(label=re.compile("Launch summaries"))
+    row.get_by_label("Dataset").select_option(label="Launch summaries")
     row.get_by_role("button", name="Add to dataset").click()
     expect(page.get_by_role("status").or_(page.get_by_role("alert")).first).to_contain_text(
         re.compile("Added|added"), timeout=TIMEOUT
@@ -98,6 +100,7 @@ def test_a_rated_reply_becomes_a_case_and_the_comparison_shows_the_regression_fi
     item.get_by_text("Edit").click()
     item.get_by_label("Metadata (JSON)").fill(json.dumps({"must_contain": ["$40"]}))
     item.get_by_role("button", name="Save as a new version").click()
+    expect(page.locator(".evals-versions li")).to_have_count(2, timeout=TIMEOUT)
     cases = tmp_path / "cases.jsonl"
     cases.write_text("".join(json.dumps(row) + "\n" for row in IMPORTED))
     page.locator("#import-panel").get_by_label("File").set_input_files(str(cases))
@@ -106,9 +109,9 @@ def test_a_rated_reply_becomes_a_case_and_the_comparison_shows_the_regression_fi
     expect(page.locator(".evals-versions li")).to_have_count(3)
 
     # 4. Two configurations: the current prompt, and the terser candidate.
-    start_run(page, stack, dataset="Launch summaries", prompt_version="1", name="Prompt v1")
+    start_run(page, stack, dataset=DATASET_OPTION, prompt_version="1", name="Prompt v1")
     expect(page.get_by_test_id("run-aggregates")).to_contain_text("Contains")
-    start_run(page, stack, dataset="Launch summaries", prompt_version="2", name="Prompt v2")
+    start_run(page, stack, dataset=DATASET_OPTION, prompt_version="2", name="Prompt v2")
 
     # 5. Compare them, the current prompt as the baseline: the regressions come first.
     page.goto(f"{stack.url}/evals/runs/")

@@ -291,6 +291,9 @@ def comparison(request: AuthenticatedHttpRequest) -> HttpResponse:
         }
         return render(request, "evals/compare.html", context)
     chosen = [selectors.get_run_for_user(request.user, i, workspace=workspace) for i in ids]
+    # A form sends ticked boxes in page order, not in the order they were ticked: the earliest
+    # run (what there was before the change) is the baseline. The API keeps the order it is given.
+    chosen.sort(key=lambda run: run.created_at)
     result = compare.compare(chosen)
     columns = list(zip(result.runs, result.summaries, strict=True))
     aggregates = []
