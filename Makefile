@@ -35,7 +35,8 @@ setup: .venv/.synced ## Create the venv from uv.lock, migrate, create the demo u
 
 .PHONY: dev
 dev: setup ## Run web + worker + beat (+ the dev model server when no LLM_API_KEY) in one terminal.
-	DEBUG=true $(RUN) honcho -f Procfile.dev start web worker knowledge beat $(if $(LLM_API_KEY),,devmodel)
+	@# Procfile.dev calls `uv`: find it where this Makefile installed it, on PATH or not.
+	PATH="$(dir $(UV)):$$PATH" DEBUG=true $(RUN) honcho -f Procfile.dev start web worker knowledge beat $(if $(LLM_API_KEY),,devmodel)
 
 .PHONY: lint
 lint: .venv/.synced ## ruff check + format check + import layers (import-linter, pyproject.toml).
