@@ -89,9 +89,20 @@ class RunForm(forms.Form):
             (name, name) for name in sorted(settings.LLM_CATALOG)
         ]
         self.graders = registry.graders()
+        # Ticked to start with: the graders the first offered dataset's feature suggests.
+        chosen = str(self.initial.get("dataset") or "")
+        first = next(
+            (d for d in datasets if str(d.pk) == chosen), datasets[0] if datasets else None
+        )
+        suggested = (
+            set(_target(first.target).default_graders) if first and _target(first.target) else set()
+        )
         for grader in self.graders:
             self.fields[f"grader_{grader.name}"] = forms.BooleanField(
-                label=grader.label, required=False, help_text=grader.description
+                label=grader.label,
+                required=False,
+                help_text=grader.description,
+                initial=grader.name in suggested,
             )
             self.fields[f"params_{grader.name}"] = forms.CharField(
                 label="Params (JSON)",
@@ -137,6 +148,13 @@ class RunForm(forms.Form):
             self.add_error(None, "Pick at least one grader.")
         data["grader_specs"] = specs
         return data
+
+
+def _target(name: str) -> registry.Target | None:
+    try:
+        return registry.get_target(name)
+    except LookupError:  # a dataset of a feature that is gone
+        return None
 
 
 def _target_label(name: str) -> str:

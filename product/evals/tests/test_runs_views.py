@@ -60,6 +60,9 @@ def test_it_starts_a_run_from_the_form_and_shows_its_cases(
     assert page.status_code == 200
     assert "v2 — Brief candidate" in page.content.decode()
     assert "keel-dev-small" in page.content.decode()
+    # The dataset's feature suggests its graders: ticked to start with, the rest not.
+    assert 'name="grader_contains" id="id_grader_contains" checked' in page.content.decode()
+    assert 'name="grader_llm_judge" id="id_grader_llm_judge">' in page.content.decode()
 
     response = alice_client.post(
         reverse("evals:run-create"), _form(version, prompt_version="ask.once:2", name="Brief")
