@@ -124,7 +124,7 @@ class Outcome:
 
 
 class _ClaimLost(Exception):  # noqa: N818 (internal control flow)
-    pass
+    """Another attempt holds the run's job now: this one stops writing cases."""
 
 
 def _cost(calls: list[LLMCall]) -> Decimal | None:
