@@ -7,8 +7,9 @@ import json
 from typing import Any
 
 from django import forms
+from django.conf import settings
 
-from product.evals import io, registry
+from product.evals import io, registry, runs
 from product.evals.models import Dataset, Feedback
 from product.evals.services import MAX_COMMENT_CHARS, MAX_DATASET_NAME_CHARS
 
@@ -182,3 +183,133 @@ class AddToDatasetForm(forms.Form):
         field = self.fields["dataset"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = datasets
+
+
+class RunForm(forms.Form):
+    """A run's settings; one checkbox, params (JSON) and threshold per registered grader."""
+
+    dataset = forms.ChoiceField(label="Dataset")
+    version = forms.IntegerField(
+        label="Version", required=False, min_value=1, help_text="Empty: the current version."
+    )
+    prompt_version = forms.ChoiceField(label="Prompt version", required=False)
+    model = forms.ChoiceField(label="Model", required=False)
+    temperature = forms.FloatField(
+        label="Temperature", required=False, min_value=0, max_value=2, help_text="Empty: default."
+    )
+    collection_id = forms.UUIDField(
+        label="Collection id",
+        required=False,
+        help_text="Grounded answers only: the collection to answer from (its page shows the id).",
+    )
+    top_k = forms.IntegerField(label="Passages (top k)", initial=5, min_value=1, max_value=50)
+    repeats = forms.IntegerField(
+        label="Repeats", initial=1, min_value=1, max_value=runs.MAX_REPEATS
+    )
+    concurrency = forms.IntegerField(label="Cases in flight", required=False, min_value=1)
+    name = forms.CharField(label="Name", required=False, max_length=200)
+
+    def __init__(self, *args: Any, datasets: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The cap is a setting: read when the form is made, not when the module is imported.
+        self.fields["concurrency"] = forms.IntegerField(
+            label="Cases in flight",
+            required=False,
+            min_value=1,
+            max_value=int(settings.EVAL_MAX_CONCURRENCY),
+            help_text="Empty: the default.",
+        )
+        dataset_field: Any = self.fields["dataset"]
+        dataset_field.choices = [
+            (str(d.pk), f"{d.name} ({target_label(d.target)}, v{d.current_version})")
+            for d in datasets
+        ]
+        # "target:version" values, grouped by target: the dataset decides which group applies.
+        version_field: Any = self.fields["prompt_version"]
+        version_field.choices = [("", "The target's current version")] + [
+            (
+                target.label,
+                [
+                    (f"{target.name}:{number}", f"v{number} — {description}")
+                    for number, description in target.prompt_versions.items()
+                ],
+            )
+            for target in registry.targets()
+        ]
+        model_field: Any = self.fields["model"]
+        model_field.choices = [("", f"Default ({settings.LLM_MODEL})")] + [
+            (name, name) for name in sorted(settings.LLM_CATALOG)
+        ]
+        self.graders = registry.graders()
+        # Ticked to start with: the graders the first offered dataset's feature suggests.
+        chosen = str(self.initial.get("dataset") or "")
+        first = next(
+            (d for d in datasets if str(d.pk) == chosen), datasets[0] if datasets else None
+        )
+        feature = target_of(first.target) if first else None
+        suggested = set(feature.default_graders) if feature else set()
+        for grader in self.graders:
+            self.fields[f"grader_{grader.name}"] = forms.BooleanField(
+                label=grader.label,
+                required=False,
+                help_text=grader.description,
+                initial=grader.name in suggested,
+            )
+            self.fields[f"params_{grader.name}"] = forms.CharField(
+                label="Params (JSON)",
+                required=False,
+                initial=json.dumps(dict(grader.params)),
+                widget=forms.Textarea(attrs={"rows": 2, "class": "mono"}),
+            )
+            self.fields[f"threshold_{grader.name}"] = forms.FloatField(
+                label="Pass at",
+                required=False,
+                min_value=0,
+                max_value=1,
+                initial=grader.default_threshold,
+            )
+
+    def grader_rows(self) -> list[tuple[registry.Grader, Any, Any, Any]]:
+        return [
+            (g, self[f"grader_{g.name}"], self[f"params_{g.name}"], self[f"threshold_{g.name}"])
+            for g in self.graders
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        specs = []
+        for grader in self.graders:
+            if not data.get(f"grader_{grader.name}"):
+                continue
+            raw = (data.get(f"params_{grader.name}") or "").strip() or "{}"
+            try:
+                params = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                self.add_error(f"params_{grader.name}", f"Not valid JSON: {exc.msg}.")
+                continue
+            if not isinstance(params, dict):
+                self.add_error(f"params_{grader.name}", "Params are a JSON object: {…}.")
+                continue
+            specs.append(
+                registry.GraderSpec(
+                    name=grader.name, params=params, threshold=data.get(f"threshold_{grader.name}")
+                )
+            )
+        if not specs and not self.errors:
+            self.add_error(None, "Pick at least one grader.")
+        data["grader_specs"] = specs
+        return data
+
+
+def target_of(name: str) -> registry.Target | None:
+    try:
+        return registry.get_target(name)
+    except LookupError:  # a dataset of a feature that is gone
+        return None
+
+
+def target_label(name: str) -> str:
+    try:
+        return registry.get_target(name).label
+    except LookupError:
+        return name

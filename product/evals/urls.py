@@ -1,6 +1,6 @@
 from django.urls import path
 
-from product.evals import run_views, views
+from product.evals import views
 
 app_name = "evals"
 urlpatterns = [
@@ -19,11 +19,11 @@ urlpatterns = [
     path("items/<uuid:pk>/edit/", views.item_update, name="item-update"),
     path("items/<uuid:pk>/delete/", views.item_delete, name="item-delete"),
     # --- runs ---
-    path("runs/", run_views.run_list, name="run-list"),
-    path("runs/new/", run_views.run_create, name="run-create"),
-    path("runs/<uuid:pk>/", run_views.run_detail, name="run-detail"),
-    path("runs/<uuid:pk>/cancel/", run_views.run_cancel, name="run-cancel"),
-    path("runs/<uuid:pk>/resume/", run_views.run_resume, name="run-resume"),
-    path("runs/<uuid:pk>/rerun/", run_views.run_rerun, name="run-rerun"),
-    path("compare/", run_views.comparison, name="run-compare"),
+    path("runs/", views.run_list, name="run-list"),
+    path("runs/new/", views.run_create, name="run-create"),
+    path("runs/<uuid:pk>/", views.run_detail, name="run-detail"),
+    path("runs/<uuid:pk>/cancel/", views.run_cancel, name="run-cancel"),
+    path("runs/<uuid:pk>/resume/", views.run_resume, name="run-resume"),
+    path("runs/<uuid:pk>/rerun/", views.run_rerun, name="run-rerun"),
+    path("compare/", views.comparison, name="run-compare"),
 ]

@@ -1,4 +1,12 @@
-"""The evaluation pages: the home page, feedback, datasets (items, versions, import, export).
+"""The evaluation pages: the home page, feedback, datasets (items, versions, import, export),
+runs and comparisons:
+- /evals/runs/: the workspace's runs, with a "compare selected" form;
+- /evals/runs/new/: start a run (dataset version, prompt version, model, sampling, retrieval,
+  repeats, concurrency, graders with their params);
+- /evals/runs/<id>/: live progress (the status block polls itself while the run runs), cancel,
+  resume, re-run, a card per grader, and every case with its output, scores and cost;
+- /evals/compare/?runs=a&runs=b: aggregates with intervals, then each case diffed, regressions
+  first.
 
 Thin adapters over services and selectors, like the reference app (product/ask/views.py). Every
 form posts to a real URL and redirects after success, so the pages work without JavaScript; a
@@ -14,25 +22,36 @@ from typing import Any
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from product.accounts.http import AuthenticatedHttpRequest
 from product.accounts.models import Workspace
 from product.accounts.selectors import get_current_workspace
 from product.core.errors import KeelError, add_form_error, show_error
 from product.core.http import is_fragment_request
-from product.evals import io, registry, selectors, services
+from product.evals import compare, io, registry, runs, selectors, services
 from product.evals.errors import ImportRejected
-from product.evals.forms import AddToDatasetForm, DatasetForm, ImportForm, ItemForm
-from product.evals.models import Dataset, DatasetVersion, Feedback
+from product.evals.forms import (
+    AddToDatasetForm,
+    DatasetForm,
+    ImportForm,
+    ItemForm,
+    RunForm,
+    target_label,
+)
+from product.evals.models import Dataset, DatasetVersion, Feedback, Run
 
 DETAIL_TEMPLATE = "evals/dataset_detail.html"
 LISTED_FEEDBACK = 100
 LISTED_ITEMS = 500
 MAX_IMPORT_BYTES = 10 * 1_048_576
+CASES_PER_PAGE = 50
+MAX_COMPARED = 5
 
 
 @require_GET
@@ -388,3 +407,192 @@ def export_response(dataset: Dataset, version: DatasetVersion, fmt: io.Format) -
     filename = f"{safe or 'dataset'}-v{version.number}.{fmt}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+# --- runs and comparisons ---
+
+
+@require_GET
+@login_required
+def run_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    workspace = get_current_workspace(request)
+    context = {
+        "workspace": workspace,
+        "runs": [
+            (run, target_label(run.target)) for run in selectors.runs_for_workspace(workspace)[:100]
+        ],
+    }
+    return render(request, "evals/run_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def run_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    workspace = get_current_workspace(request)
+    datasets = [d for d in selectors.datasets_for_workspace(workspace) if d.current_version]
+    initial = {"dataset": request.GET.get("dataset", "")}
+    form = RunForm(request.POST or None, datasets=datasets, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                run = _submit(request, form)
+            except KeelError as exc:
+                add_form_error(form, None, exc)
+            else:
+                return redirect("evals:run-detail", pk=run.pk)
+        status = 422
+    return render(
+        request,
+        "evals/run_form.html",
+        {"workspace": workspace, "form": form, "has_datasets": bool(datasets)},
+        status=status,
+    )
+
+
+def _submit(request: AuthenticatedHttpRequest, form: RunForm) -> Run:
+    workspace = get_current_workspace(request)
+    data = form.cleaned_data
+    dataset = selectors.get_dataset_for_user(request.user, data["dataset"], workspace=workspace)
+    version = selectors.get_version(dataset, data["version"])
+    prompt_version = ""
+    if data["prompt_version"]:
+        target_name, _, prompt_version = str(data["prompt_version"]).partition(":")
+        if target_name != dataset.target:
+            raise KeelError(
+                f"“{dataset.name}” holds cases for {target_label(dataset.target)}: pick one of "
+                "its prompt versions.",
+                code="wrong_prompt_version",
+            )
+    collection = data["collection_id"]
+    return runs.submit_run(
+        workspace=workspace,
+        user=request.user,
+        dataset_version=version,
+        config=registry.RunConfig(
+            model=data["model"] or "",
+            prompt_version=prompt_version,
+            temperature=data["temperature"],
+            collection_id=None if collection is None else str(collection),
+            top_k=data["top_k"],
+        ),
+        graders=data["grader_specs"],
+        repeats=data["repeats"],
+        concurrency=data["concurrency"],
+        name=data["name"],
+    )
+
+
+def _page_number(request: AuthenticatedHttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError as exc:
+        raise Http404("No such page.") from exc
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def run_detail(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
+    run = selectors.get_run_for_user(request.user, pk, workspace=get_current_workspace(request))
+    page = Paginator(selectors.cases_of(run), CASES_PER_PAGE).get_page(_page_number(request))
+    context = {
+        "run": run,
+        "job": run.job,
+        "target_label": target_label(run.target),
+        "summary": compare.summarize(run),
+        "cases": page,
+        "finished": run.cases.count(),
+    }
+    template = "evals/run_detail.html"
+    if request.htmx:
+        template += "#run-live"
+    return render(request, template, context)
+
+
+def _action(request: AuthenticatedHttpRequest, pk: uuid.UUID, what: str) -> HttpResponse:
+    run = selectors.get_run_for_user(request.user, pk, workspace=get_current_workspace(request))
+    try:
+        if what == "cancel":
+            runs.cancel_run(run=run, user=request.user)
+        elif what == "resume":
+            runs.resume_run(run=run, user=request.user)
+        else:
+            return redirect("evals:run-detail", pk=runs.rerun(run=run, user=request.user).pk)
+    except KeelError as exc:
+        show_error(request, exc)
+    return redirect("evals:run-detail", pk=run.pk)
+
+
+@require_POST
+@login_required
+def run_cancel(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
+    return _action(request, pk, "cancel")
+
+
+@require_POST
+@login_required
+def run_resume(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
+    return _action(request, pk, "resume")
+
+
+@require_POST
+@login_required
+def run_rerun(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
+    return _action(request, pk, "rerun")
+
+
+@require_GET
+@login_required
+def comparison(request: AuthenticatedHttpRequest) -> HttpResponse:
+    workspace = get_current_workspace(request)
+    ids = list(dict.fromkeys(request.GET.getlist("runs")))
+    if not 2 <= len(ids) <= MAX_COMPARED:
+        # The page itself says what to do (a link from the run list ticks the runs).
+        context: dict[str, Any] = {
+            "workspace": workspace,
+            "result": None,
+            "max_compared": MAX_COMPARED,
+        }
+        return render(request, "evals/compare.html", context)
+    chosen = [selectors.get_run_for_user(request.user, i, workspace=workspace) for i in ids]
+    # A form sends ticked boxes in page order, not in the order they were ticked: the earliest
+    # run (what there was before the change) is the baseline. The API keeps the order it is given.
+    chosen.sort(key=lambda run: run.created_at)
+    result = compare.compare(chosen)
+    columns = list(zip(result.runs, result.summaries, strict=True))
+    aggregates = []
+    for grader in result.graders:
+        cells = []
+        for run, summary in columns:
+            delta = None if run.pk == result.baseline.pk else result.delta(grader, run.pk)
+            cells.append((summary.grader(grader), delta))
+        aggregates.append((grader, cells))
+    # Templates cannot index by a variable: each case's cells with their graders' numbers.
+    cases = [
+        (
+            case,
+            [
+                (
+                    run,
+                    cell,
+                    [
+                        (g, cell.values.get(g), cell.deltas.get(g), cell.explanations.get(g, ""))
+                        for g in result.graders
+                    ],
+                )
+                for run, cell in zip(result.runs, case.cells, strict=True)
+            ],
+        )
+        for case in result.cases
+    ]
+    context = {
+        "workspace": workspace,
+        "max_compared": MAX_COMPARED,
+        "result": result,
+        "columns": columns,
+        "aggregates": aggregates,
+        "cases": cases,
+        "regressed": sum(1 for case in result.cases if case.regressed),
+    }
+    return render(request, "evals/compare.html", context)
