@@ -11,7 +11,7 @@ from django.conf import settings
 
 from product.evals import io, registry, runs
 from product.evals.models import Dataset, Feedback
-from product.evals.services import MAX_COMMENT_CHARS, MAX_DATASET_NAME_CHARS
+from product.evals.services import MAX_COMMENT_CHARS, MAX_DATASET_NAME_CHARS, target_label
 
 
 def target_choices() -> list[tuple[str, str]]:
@@ -306,10 +306,3 @@ def target_of(name: str) -> registry.Target | None:
         return registry.get_target(name)
     except LookupError:  # a dataset of a feature that is gone
         return None
-
-
-def target_label(name: str) -> str:
-    try:
-        return registry.get_target(name).label
-    except LookupError:
-        return name

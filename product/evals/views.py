@@ -42,7 +42,6 @@ from product.evals.forms import (
     ImportForm,
     ItemForm,
     RunForm,
-    target_label,
 )
 from product.evals.models import Dataset, DatasetVersion, Feedback, Run
 
@@ -419,7 +418,8 @@ def run_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "workspace": workspace,
         "runs": [
-            (run, target_label(run.target)) for run in selectors.runs_for_workspace(workspace)[:100]
+            (run, services.target_label(run.target))
+            for run in selectors.runs_for_workspace(workspace)[:100]
         ],
     }
     return render(request, "evals/run_list.html", context)
@@ -460,7 +460,7 @@ def _submit(request: AuthenticatedHttpRequest, form: RunForm) -> Run:
         target_name, _, prompt_version = str(data["prompt_version"]).partition(":")
         if target_name != dataset.target:
             raise KeelError(
-                f"“{dataset.name}” holds cases for {target_label(dataset.target)}: pick one of "
+                f"“{dataset.name}” holds cases for {services.target_label(dataset.target)}: pick one of "
                 "its prompt versions.",
                 code="wrong_prompt_version",
             )
@@ -499,7 +499,7 @@ def run_detail(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse
     context = {
         "run": run,
         "job": run.job,
-        "target_label": target_label(run.target),
+        "target_label": services.target_label(run.target),
         "summary": compare.summarize(run),
         "cases": page,
         "finished": run.cases.count(),
