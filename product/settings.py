@@ -91,6 +91,7 @@ FEATURE_APPS = [
     "product.ask",
     "product.knowledge",
     "product.evals",
+    "product.observability",
 ]
 INSTALLED_APPS += FEATURE_APPS
 
@@ -405,6 +406,26 @@ LLM_USER_REQUESTS_PER_MINUTE: int = env.int("LLM_USER_REQUESTS_PER_MINUTE", defa
 LLM_WORKSPACE_MONTHLY_BUDGET_USD: Decimal = Decimal(
     env.str("LLM_WORKSPACE_MONTHLY_BUDGET_USD", default="25.00")
 )
+
+# --- Observability (docs/observability.md) --------------------------------------------------
+# Keep the messages sent and the text received with each ledger row, for the trace view. A
+# workspace may turn it off (Workspace.store_model_bodies); sizes and token counts stay either way.
+LLM_STORE_BODIES: bool = env.bool("LLM_STORE_BODIES", default=True)
+# Retention, pruned on the beat: bodies after N days (the ledger's numbers are kept forever),
+# idempotency records and the embedded backend's stream entries after N hours.
+LLM_BODY_RETENTION_DAYS: int = env.int("LLM_BODY_RETENTION_DAYS", default=30)
+IDEMPOTENCY_RETENTION_HOURS: int = env.int("IDEMPOTENCY_RETENTION_HOURS", default=24)
+STREAM_ENTRY_RETENTION_HOURS: int = env.int("STREAM_ENTRY_RETENTION_HOURS", default=24)
+# Usage charts read hourly rollups for hours that ended this long ago, the ledger after that.
+USAGE_ROLLUP_LAG_MINUTES: int = env.int("USAGE_ROLLUP_LAG_MINUTES", default=15)
+# /metrics (Prometheus) answers only `Authorization: Bearer <METRICS_TOKEN>`; empty = disabled.
+METRICS_TOKEN: str = env.str("METRICS_TOKEN", default="")
+# A directory shared by web and worker processes on one machine, so /metrics sums all of them
+# (prometheus_client's multiprocess mode). Empty: each process counts only itself.
+PROMETHEUS_MULTIPROC_DIR: str = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+# OpenTelemetry export (OTLP over HTTP), off unless an endpoint is set.
+OTEL_EXPORTER_OTLP_ENDPOINT: str = env.str("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
+OTEL_SERVICE_NAME: str = env.str("OTEL_SERVICE_NAME", default="keel")
 
 # --- Jobs -----------------------------------------------------------------------------------
 # Timeout ordering: provider read timeout < task limit < broker visibility timeout < reaper.

@@ -66,12 +66,21 @@ class Workspace(TimeStampedModel):
     members = models.ManyToManyField(  # type: ignore[var-annotated]
         settings.AUTH_USER_MODEL, through="Membership", related_name="workspaces"
     )
+    # Whether model calls keep the messages sent and the text received for the trace view. None
+    # follows settings.LLM_STORE_BODIES; False keeps only their sizes and token counts.
+    store_model_bodies = models.BooleanField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def stores_model_bodies(self) -> bool:
+        if self.store_model_bodies is None:
+            return bool(settings.LLM_STORE_BODIES)
+        return self.store_model_bodies
 
 
 class Membership(TimeStampedModel):

@@ -68,6 +68,10 @@ class Job(TimeStampedModel):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The trace the job continues (product/core/tracing.py): the submitting request's, so a reply's
+    # waterfall starts at the POST; `parent_span_id` is that request's span.
+    trace_id = models.CharField(max_length=32, blank=True, db_index=True)
+    parent_span_id = models.CharField(max_length=16, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -55,6 +55,19 @@ class LLMCall(models.Model):
         "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="llm_calls"
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Where the attempt sits in its trace (product/core/tracing.py): the trace of the request or
+    # job it was made for, its own span id (the OpenTelemetry span id when export is on) and the
+    # step it was made in. A generation observation is this row; no span row repeats it.
+    trace_id = models.CharField(max_length=32, blank=True, db_index=True)
+    span_id = models.CharField(max_length=16, blank=True)
+    parent_span_id = models.CharField(max_length=16, blank=True)
+    # The exact messages sent and the text received (redacted), for the trace view. NULL when the
+    # workspace keeps no bodies (Workspace.store_model_bodies) or retention pruned them
+    # (LLM_BODY_RETENTION_DAYS); the sizes, like the tokens and the cost, are kept forever.
+    request_messages = models.JSONField(null=True, blank=True)
+    response_text = models.TextField(null=True, blank=True)
+    request_chars = models.PositiveIntegerField(null=True, blank=True)
+    response_chars = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

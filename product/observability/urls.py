@@ -1,0 +1,8 @@
+from django.urls import path
+
+from product.observability import views
+
+app_name = "observability"
+urlpatterns = [
+    path("", views.usage_page, name="usage-page"),
+]
