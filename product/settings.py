@@ -423,6 +423,18 @@ METRICS_TOKEN: str = env.str("METRICS_TOKEN", default="")
 # A directory shared by web and worker processes on one machine, so /metrics sums all of them
 # (prometheus_client's multiprocess mode). Empty: each process counts only itself.
 PROMETHEUS_MULTIPROC_DIR: str = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+# prometheus_client picks its mode from the environment when first imported, which is after
+# this (product/core/metrics.py checks): export the value from .env too, and drop an empty one,
+# which it would take for "on, in the current directory".
+if PROMETHEUS_MULTIPROC_DIR:
+    Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
+else:
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    os.environ.pop("prometheus_multiproc_dir", None)
+# A worker serves its own /metrics on this port (same METRICS_TOKEN), for a scrape per pod where
+# workers share no directory with a web process (Kubernetes). 0 = off.
+WORKER_METRICS_PORT: int = env.int("WORKER_METRICS_PORT", default=0)
 # OpenTelemetry export (OTLP over HTTP), off unless an endpoint is set.
 OTEL_EXPORTER_OTLP_ENDPOINT: str = env.str("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
 OTEL_SERVICE_NAME: str = env.str("OTEL_SERVICE_NAME", default="keel")

@@ -4,6 +4,7 @@ from django.urls import include, path
 from product.api import api, docs_redirect
 from product.chat.views import api_message_stream
 from product.core.features import feature_apps
+from product.observability.metrics import metrics_endpoint
 
 urlpatterns = [
     path("", include("product.core.urls")),
@@ -15,6 +16,8 @@ urlpatterns = [
     path("api/v1/messages/<uuid:pk>/stream", api_message_stream, name="api-message-stream"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    # Prometheus scrapes here, outside the API (its own bearer token: docs/observability.md).
+    path("metrics", metrics_endpoint, name="metrics-scrape"),
 ]
 # Each feature app at /<label>/ (ask → /ask/, chat → /chat/), under its own URL namespace.
 urlpatterns += [

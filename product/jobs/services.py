@@ -23,6 +23,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from product.accounts.models import User, Workspace
+from product.core import metrics
 from product.core.db import release_connection
 from product.core.errors import KeelError
 from product.core.resilience import REDIS_DOWN, quietly
@@ -420,6 +421,7 @@ def reap_stale_jobs() -> int:
     now = timezone.now()
     stale_before = now - timedelta(seconds=settings.JOB_STALE_AFTER_S)
     touched = 0
+    actions: dict[str, int] = dict.fromkeys(metrics.REAPER_ACTIONS_NAMES, 0)
     with transaction.atomic():
         dead = list(
             Job.objects.select_for_update(skip_locked=True).filter(
@@ -434,6 +436,7 @@ def reap_stale_jobs() -> int:
                 job.finished_at = now
                 job.save(update_fields=["status", "error_code", "error_message", "finished_at"])
                 _release_reservation(job)
+                actions["cancelled"] += 1
             elif job.attempts >= job.max_attempts:
                 job.status = Job.Status.FAILED
                 job.error_code = "worker_lost"
@@ -441,12 +444,14 @@ def reap_stale_jobs() -> int:
                 job.finished_at = now
                 job.save(update_fields=["status", "error_code", "error_message", "finished_at"])
                 _release_reservation(job)
+                actions["failed"] += 1
             else:
                 job.status = Job.Status.QUEUED
                 job.heartbeat_at = None
                 job.enqueued_at = now
                 job.save(update_fields=["status", "heartbeat_at", "enqueued_at"])
                 enqueue(job)
+                actions["requeued"] += 1
         lost = list(
             Job.objects.select_for_update(skip_locked=True)
             .filter(status=Job.Status.QUEUED)
@@ -463,6 +468,8 @@ def reap_stale_jobs() -> int:
             job.enqueued_at = now
             job.save(update_fields=["enqueued_at"])
             enqueue(job)
+            actions["resent"] += 1
+    metrics.count_reaper_actions(actions)  # after the commit: a pass that raised did nothing
     if touched:
         logger.info("reaper touched %s jobs", touched)
     return touched

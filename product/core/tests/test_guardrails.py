@@ -69,6 +69,7 @@ ABSENT = {
     "mfa_deactivate_totp": "no authenticator app yet",
     "mfa_view_recovery_codes": "no recovery codes yet (they come with an authenticator app)",
     "mfa_download_recovery_codes": "no recovery codes yet",
+    "metrics-scrape": "disabled until METRICS_TOKEN is set: observability/tests/test_metrics.py",
 }
 # Pages that need a fresh password confirmation first: force_login is not a real log-in, so
 # allauth asks to re-authenticate (which is itself checked as a page).
