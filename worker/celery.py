@@ -23,6 +23,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "product.settings")
 # The worker must outlive a Redis restart (see worker/kombu_redis.py for the upstream issue).
 kombu_redis.install()
 
+RETENTION_EVERY_S = 3600.0
+
 app = Celery("keel")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
@@ -47,6 +49,7 @@ app.conf.update(
     task_routes={
         "jobs.run_job": {"queue": "llm"},
         "jobs.reap_stale_jobs": {"queue": "default"},
+        "observability.prune": {"queue": "default"},
     },
     # A warm shutdown (deploy) gives in-flight calls a moment; whatever is left is requeued by
     # acks_late and, failing that, by the reaper.
@@ -58,10 +61,19 @@ app.conf.update(
             "schedule": settings.REAPER_EVERY_S,
             "options": {"expires": settings.REAPER_EVERY_S},
         },
+        # Retention (docs/observability.md): idempotency records, stream entries, model bodies.
+        # Hourly is fine-grained enough for windows of hours and days, and keeps each pass small.
+        "prune-retention": {
+            "task": "observability.prune",
+            "schedule": RETENTION_EVERY_S,
+            "options": {"expires": RETENTION_EVERY_S},
+        },
     },
 )
 
-app.autodiscover_tasks(["product.llm", "product.jobs", "product.chat", "product.accounts"])
+app.autodiscover_tasks(
+    ["product.llm", "product.jobs", "product.chat", "product.accounts", "product.observability"]
+)
 
 
 # Warm-up before the first task, in the process that runs tasks: the worker itself for the threads
@@ -76,6 +88,32 @@ def _warm_up_in_the_worker(sender: Any, **kwargs: Any) -> None:
 @signals.worker_process_init.connect
 def _warm_up_in_a_child(**kwargs: Any) -> None:
     _warm_up()
+
+
+# Metrics (product/core/metrics.py): a worker may serve its own /metrics (a scrape per pod), and
+# a process that ends leaves the in-flight sum of a shared multiprocess directory.
+@signals.worker_init.connect
+def _serve_metrics(**kwargs: Any) -> None:
+    if settings.WORKER_METRICS_PORT:
+        from product.core import metrics
+
+        metrics.serve_in_thread(settings.WORKER_METRICS_PORT)
+
+
+@signals.worker_process_init.connect
+def _start_counting_in_a_child(**kwargs: Any) -> None:
+    # A forked child's pid may be a dead process's: its in-flight count starts from zero.
+    from product.core import metrics
+
+    metrics.forget_process()
+
+
+@signals.worker_process_shutdown.connect
+@signals.worker_shutdown.connect
+def _stop_counting(**kwargs: Any) -> None:
+    from product.core import metrics
+
+    metrics.forget_process()
 
 
 def _warm_up() -> None:

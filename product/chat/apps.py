@@ -12,3 +12,10 @@ class ChatConfig(AppConfig):
         url_name="chat:conversation-list",
         summary="Talk to the model; replies stream in as they are written.",
     )
+
+    def ready(self) -> None:
+        # The retention pass (product/core/retention.py) prunes this app's stream table too.
+        from product.chat.retention import prune_stream_entries
+        from product.core.retention import register_pruner
+
+        register_pruner("stream_entries", prune_stream_entries)

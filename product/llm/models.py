@@ -71,7 +71,17 @@ class LLMCall(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes: ClassVar = [models.Index(fields=["workspace", "created_at"])]
+        indexes: ClassVar = [
+            models.Index(fields=["workspace", "created_at"]),
+            # Only the rows that still hold a body: what body retention looks for every hour,
+            # found without walking the ledger's history (pruned rows leave the index).
+            models.Index(
+                fields=["created_at"],
+                name="llmcall_with_body",
+                condition=models.Q(request_messages__isnull=False)
+                | models.Q(response_text__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.feature} {self.model} {self.status}"

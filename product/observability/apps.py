@@ -21,3 +21,7 @@ class ObservabilityConfig(AppConfig):
         from product.observability import recording
 
         tracing.set_sink(recording.write_spans)
+
+        from product.observability import retention
+
+        retention.register()  # its pruners run with the other apps' (core/retention.py)
