@@ -97,6 +97,7 @@ INSTALLED_APPS += FEATURE_APPS
 
 MIDDLEWARE = [
     "product.core.middleware.RequestIdMiddleware",
+    "product.core.middleware.TracingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "product.core.middleware.StaticFilesMiddleware",  # WhiteNoise, async-capable
     "django.contrib.sessions.middleware.SessionMiddleware",
