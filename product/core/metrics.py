@@ -22,7 +22,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from django.conf import settings
@@ -107,6 +107,16 @@ REAPER_ACTIONS = Counter(
 REAPER_ACTIONS_NAMES = ("requeued", "failed", "cancelled", "resent")
 for _action in REAPER_ACTIONS_NAMES:
     REAPER_ACTIONS.labels(action=_action)  # every action shows from the first scrape, at 0
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def in_flight(attempt: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run one provider attempt, counted in LLM_CALLS_IN_FLIGHT while it runs."""
+    with LLM_CALLS_IN_FLIGHT.track_inprogress():
+        return attempt(*args, **kwargs)
 
 
 def observe_model_call(
@@ -196,7 +206,7 @@ def serve_in_thread(port: int, *, host: str = "0.0.0.0") -> WSGIServer | None:  
     """Serve this process's metrics on `port` from a daemon thread (a worker has no web server
     of its own). Off without a METRICS_TOKEN: an open port would show them to anyone."""
     if not settings.METRICS_TOKEN:
-        logger.warning("WORKER_METRICS_PORT is set but METRICS_TOKEN is empty: not serving")
+        logger.info("metrics: METRICS_TOKEN is empty, so port %d serves nothing", port)
         return None
     try:
         server = make_server(

@@ -39,7 +39,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from product.accounts.models import User, Workspace
-from product.core import tracing
+from product.core import metrics, tracing
 from product.core.db import release_connection
 from product.llm import quotas
 from product.llm.catalog import cost_usd
@@ -204,6 +204,7 @@ class _Context:
     messages: Sequence[Mapping[str, Any]] = ()
     calls: list[LLMCall] = field(default_factory=list)
     pending: list[LLMCall] = field(default_factory=list)
+    operation: str = "chat"  # or "embeddings": the metrics' label (product/core/metrics.py)
 
     def record(
         self,
@@ -239,6 +240,15 @@ class _Context:
             )
         if step is not None:
             _describe_attempt(step, call, response_id=response_id, finish_reason=finish_reason)
+        metrics.observe_model_call(
+            model=call.model,
+            operation=self.operation,
+            status=call.status,
+            latency_ms=call.latency_ms,
+            input_tokens=call.input_tokens,
+            output_tokens=call.output_tokens,
+            ttft_ms=call.ttft_ms,
+        )
         if answer and self.job is not None:
             self.pending.append(call)
         else:
@@ -421,7 +431,7 @@ def _drive(
                     },
                     persist=False,
                 ):
-                    return run(model, attempt, previous)
+                    return metrics.in_flight(run, model, attempt, previous)
             except _AttemptFailed as failure:
                 previous, last = failure.call, failure
                 if not failure.retryable:
@@ -888,7 +898,7 @@ def embed(
         max_tokens=0,
         check_size=False,
     )
-    ctx = _Context(workspace, user, feature, "embed", "1", job, messages)
+    ctx = _Context(workspace, user, feature, "embed", "1", job, messages, operation="embeddings")
     extra: dict[str, Any] = {} if dimensions is None else {"dimensions": dimensions}
 
     def run(model_name: str, attempt: int, retry_of: LLMCall | None) -> list[list[float]]:
