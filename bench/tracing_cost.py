@@ -20,8 +20,11 @@ Modes:
   exporting to a no-op exporter (`tracing.use_tracer_provider`), flushed before the clock stops.
 
 The difference `tracing` - `tracing_in_open_trace` is the trace's own write (its spans'
-INSERT, the Trace row's upsert and its sums over the ledger), paid once per request or job;
-`orm_query_cpu_us`, the CPU of one small ORM query here, is the yardstick to read it by.
+INSERT, the Trace row's upsert and its sums over the ledger), paid once per request or job. Two
+direct measurements, less noisy than differences of end-to-end runs on a busy machine:
+`trace_write_cpu_us`, the sink's CPU per trace (`time.thread_time` around it), and
+`recorder_cpu_us_per_attempt`, the in-memory recorder's work for one attempt alone;
+`orm_query_cpu_us`, the CPU of one small ORM query here, is the yardstick to read them by.
 
 Prints one JSON line last (goal: tracing and tracing_otel <= 1000 µs over the baseline):
 {"bench":"tracing_cost","calls":N,"cpu_us_per_call":{"baseline":...,"tracing":...,
@@ -46,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import BenchStack, print_result  # noqa: E402
 
 CALLS = int(os.environ.get("BENCH_TRACING_CALLS", "1500"))
-ROUNDS = int(os.environ.get("BENCH_TRACING_ROUNDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_TRACING_ROUNDS", "10"))
 WARMUP = 30
 GOAL_US = 1000.0
 MESSAGES = [
@@ -89,6 +92,47 @@ class _NoOpExporter:
         return True
 
 
+def recorder_cpu_per_attempt(
+    tracing: Any,
+    workspace_id: Any,
+    *,
+    flush: Callable[[], object] = lambda: None,
+    repeat: int = 20000,
+) -> float:
+    """The recorder's in-memory work for one attempt, alone: its span (OTel's no-op API under
+    it, or the SDK's with `flush` waiting for its exporter thread), the GenAI attributes set on
+    it, the ids read for the ledger row, keep(). Process CPU: the exporter's thread counts."""
+    with tracing.begin(kind=tracing.JOB, name="bench.recorder", feature="bench") as scope:
+        scope.kept = False  # nothing to write at the end
+        started = time.process_time()
+        for attempt in range(repeat):
+            with tracing.span(
+                tracing.GENERATION,
+                "chat keel-dev-small",
+                {
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.provider.name": "openai",
+                    "gen_ai.request.model": "keel-dev-small",
+                    "gen_ai.request.max_tokens": 1024,
+                },
+                persist=False,
+            ):
+                step = tracing.current_span()
+                step.update(
+                    {
+                        "gen_ai.response.model": "keel-dev-small",
+                        "gen_ai.usage.input_tokens": 40,
+                        "gen_ai.usage.output_tokens": 12,
+                        "keel.attempt": attempt,
+                    }
+                )
+                _ids = (step.trace_id, step.span_id, step.parent_span_id)
+                tracing.keep(workspace_id=workspace_id)
+        flush()
+        elapsed = time.process_time() - started
+    return round(elapsed / repeat * 1e6, 1)
+
+
 def main() -> None:
     with BenchStack(redis_db=7) as stack:
         stack.start_devmodel(ttft_ms=0, token_delay_ms=0)
@@ -105,13 +149,26 @@ def measure() -> dict[str, Any]:
     from product.core import tracing
     from product.llm import gateway
     from product.llm.models import LLMCall
+    from product.observability import recording
     from product.observability.models import Trace
 
     user = User.objects.create_user("bench@example.com", "bench-password-123")
-    keeps = create_workspace(owner=user, name="Keeps bodies")
-    private = create_workspace(owner=user, name="Keeps no bodies")
-    private.store_model_bodies = False
-    private.save(update_fields=["store_model_bodies"])
+
+    def workspace(name: str, *, bodies: bool) -> Any:
+        # One per mode: the quota check sums the workspace's month, which grows with its ledger,
+        # so every mode must grow its own by as much.
+        made = create_workspace(owner=user, name=name)
+        made.store_model_bodies = bodies
+        made.save(update_fields=["store_model_bodies"])
+        return made
+
+    spaces = {
+        "baseline": workspace("Baseline", bodies=False),
+        "tracing": workspace("Tracing", bodies=True),
+        "tracing_no_bodies": workspace("Tracing, no bodies", bodies=False),
+        "tracing_in_open_trace": workspace("Tracing in an open trace", bodies=True),
+        "tracing_otel": workspace("Tracing and OTel", bodies=True),
+    }
 
     def call(workspace: Any) -> None:
         gateway.complete(
@@ -137,7 +194,10 @@ def measure() -> dict[str, Any]:
         # A job that makes every call of the round: what each call adds to an open trace (its
         # span, the ids and the bodies on its row), the trace written once, at the end.
         with tracing.begin(
-            kind=tracing.JOB, name="bench.many", feature="bench", workspace_id=keeps.pk
+            kind=tracing.JOB,
+            name="bench.many",
+            feature="bench",
+            workspace_id=spaces["tracing_in_open_trace"].pk,
         ):
             yield
 
@@ -153,12 +213,25 @@ def measure() -> dict[str, Any]:
     modes: dict[
         str, tuple[Callable[[], None], Callable[[], contextlib.AbstractContextManager[None]]]
     ] = {
-        "baseline": (lambda: call(private), recorder_off),
-        "tracing": (traced(keeps), contextlib.nullcontext),
-        "tracing_no_bodies": (traced(private), contextlib.nullcontext),
-        "tracing_in_open_trace": (lambda: call(keeps), one_open_trace),
-        "tracing_otel": (traced(keeps), otel_on),
+        "baseline": (lambda: call(spaces["baseline"]), recorder_off),
+        "tracing": (traced(spaces["tracing"]), contextlib.nullcontext),
+        "tracing_no_bodies": (traced(spaces["tracing_no_bodies"]), contextlib.nullcontext),
+        "tracing_in_open_trace": (
+            lambda: call(spaces["tracing_in_open_trace"]),
+            one_open_trace,
+        ),
+        "tracing_otel": (traced(spaces["tracing_otel"]), otel_on),
     }
+    # The trace's write, timed where it runs (this thread's CPU, not the exporter's): the
+    # part of `tracing` that is not per call but per request or job.
+    sink_cpu_us: list[float] = []
+
+    def timed_sink(scope: Any, spans: list[Any]) -> None:
+        started = time.thread_time()
+        recording.write_spans(scope, spans)
+        sink_cpu_us.append((time.thread_time() - started) * 1e6)
+
+    tracing.set_sink(timed_sink)
     per_round = max(CALLS // ROUNDS, 1)
     for run, around in modes.values():
         with around():
@@ -179,12 +252,19 @@ def measure() -> dict[str, Any]:
             cpu = time.process_time() - cpu
             walls[name] += time.perf_counter() - wall
             samples[name].append(cpu / per_round * 1e6)
-    otel_provider.shutdown()
+    tracing.set_sink(recording.write_spans)
 
     cpu_us = {name: round(statistics.median(values), 1) for name, values in samples.items()}
+    recorder_us = recorder_cpu_per_attempt(tracing, spaces["tracing"].pk)
+    tracing.use_tracer_provider(otel_provider)
+    recorder_otel_us = recorder_cpu_per_attempt(
+        tracing, spaces["tracing"].pk, flush=otel_provider.force_flush
+    )
+    tracing.use_tracer_provider(None)
     overhead = {
         name: round(cpu_us[name] - cpu_us["baseline"], 1) for name in modes if name != "baseline"
     }
+    otel_provider.shutdown()
     traced_calls = LLMCall.objects.exclude(trace_id="").count()
     # A yardstick for this machine: the CPU of one small ORM query (the trace write is a few).
     started = time.process_time()
@@ -204,6 +284,9 @@ def measure() -> dict[str, Any]:
         "wall_ms_per_call": {
             name: round(walls[name] / (per_round * ROUNDS) * 1000, 2) for name in modes
         },
+        "trace_write_cpu_us": round(statistics.median(sink_cpu_us), 1),
+        "recorder_cpu_us_per_attempt": recorder_us,
+        "recorder_otel_cpu_us_per_attempt": recorder_otel_us,
         "orm_query_cpu_us": round(orm_query_us, 1),
         "load_avg_1m": round(os.getloadavg()[0], 2),
         "traces_written": Trace.objects.count(),
