@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "product.apikeys",
     "product.llm",
     "product.jobs",
+    "product.observability",
     "product.devmodel",
 ]
 # Feature apps: each one mounted at /<label>/ with its API router and a sidebar link
@@ -91,7 +92,6 @@ FEATURE_APPS = [
     "product.ask",
     "product.knowledge",
     "product.evals",
-    "product.observability",
 ]
 INSTALLED_APPS += FEATURE_APPS
 
