@@ -587,9 +587,11 @@ def ping(request: HttpRequest) -> dict[str, str]:
 # Routers: the shell's apps by name, then every feature app's `api.router` (core/features.py).
 from product.apikeys.api import router as apikeys_router  # noqa: E402
 from product.jobs.api import router as jobs_router  # noqa: E402
+from product.observability.api import router as observability_router  # noqa: E402
 
 api.add_router("/", apikeys_router)
 api.add_router("/", jobs_router)
+api.add_router("/", observability_router)
 for _feature in feature_apps():
     api.add_router("/", import_module(f"{_feature}.api").router)
 

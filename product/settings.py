@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "product.apikeys",
     "product.llm",
     "product.jobs",
+    "product.observability",
     "product.devmodel",
 ]
 # Feature apps: each one mounted at /<label>/ with its API router and a sidebar link
@@ -91,12 +92,12 @@ FEATURE_APPS = [
     "product.ask",
     "product.knowledge",
     "product.evals",
-    "product.observability",
 ]
 INSTALLED_APPS += FEATURE_APPS
 
 MIDDLEWARE = [
     "product.core.middleware.RequestIdMiddleware",
+    "product.core.middleware.TracingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "product.core.middleware.StaticFilesMiddleware",  # WhiteNoise, async-capable
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("workspaces/", include("product.accounts.urls")),
     path("keys/", include("product.apikeys.urls")),
+    path("observability/", include("product.observability.urls")),
     path("api/docs", docs_redirect, name="api-docs"),
     # SSE streams from a plain async view (ninja routes do not stream); before the API include.
     path("api/v1/messages/<uuid:pk>/stream", api_message_stream, name="api-message-stream"),

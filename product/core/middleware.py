@@ -16,7 +16,10 @@ from django.contrib.messages import get_messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.template.loader import render_to_string
 from django.urls import Resolver404, get_resolver, resolve
+from opentelemetry import trace as otel_trace
 from whitenoise.middleware import WhiteNoiseMiddleware
+
+from product.core import tracing
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -88,6 +91,50 @@ class RequestIdMiddleware(HybridMiddleware):
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class TracingMiddleware(HybridMiddleware):
+    """Opens the request's trace (product/core/tracing.py). Nothing is written unless the
+    request submitted a job or called a model; a job it submits continues this trace.
+
+    Under OpenTelemetry, Django's instrumentation already made the request's span: the trace
+    takes its trace id and the root takes its span id, so both views name the same request.
+    """
+
+    def _call(self, request: HttpRequest) -> HttpResponseBase:
+        with tracing.begin(**_request_trace(request)) as scope:
+            response: HttpResponseBase = self.get_response(request)
+            _end_request_trace(scope, request, response)
+        return response
+
+    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+        with tracing.begin(**_request_trace(request), flush_at_end=False) as scope:
+            response: HttpResponseBase = await self.get_response(request)
+            _end_request_trace(scope, request, response)
+        if scope.kept:
+            await sync_to_async(tracing.flush)(scope)
+        return response
+
+
+def _request_trace(request: HttpRequest) -> dict[str, Any]:
+    otel_span = otel_trace.get_current_span().get_span_context()
+    return {
+        "kind": tracing.REQUEST,
+        "name": f"{request.method} {request.path}",
+        "feature": request.path.strip("/").split("/", 1)[0] or "site",
+        "root_span_id": format(otel_span.span_id, "016x") if otel_span.is_valid else "",
+        "attributes": {"http.request.method": request.method or "", "url.path": request.path},
+    }
+
+
+def _end_request_trace(
+    scope: tracing.TraceScope, request: HttpRequest, response: HttpResponseBase
+) -> None:
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.route:
+        scope.name = f"{request.method} /{match.route}"  # the route, not the ids in the path
+    if response.status_code >= 500:
+        scope.status, scope.error = tracing.ERROR, f"HTTP {response.status_code}"
 
 
 class ContentSecurityPolicyMiddleware(HybridMiddleware):

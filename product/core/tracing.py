@@ -82,6 +82,7 @@ class TraceScope:
     kept: bool = False
     status: str = OK
     error: str = ""
+    settled: bool = False  # the status was set by the work itself (see ActiveSpan.settled)
     spans: list[RecordedSpan] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -103,6 +104,9 @@ class ActiveSpan:
     otel: otel_trace.Span
     status: str = OK
     error: str = ""
+    # Set once the outcome was decided on purpose: an exception leaving the block then does
+    # not overrule it (a job's countdown retry leaves by raising, and ended fine).
+    settled: bool = False
 
     def set(self, key: str, value: Any) -> None:
         self.attributes[key] = value
@@ -111,7 +115,7 @@ class ActiveSpan:
         self.attributes.update(values)
 
     def fail(self, error: str, *, status: str = ERROR) -> None:
-        self.status, self.error = status, error
+        self.status, self.error, self.settled = status, error, True
 
 
 Sink = Callable[[TraceScope, list[RecordedSpan]], None]
@@ -164,9 +168,14 @@ def current_ids() -> tuple[str, str]:
     return scope.trace_id, active.span_id if active is not None else ""
 
 
-def keep(*, workspace_id: uuid.UUID | None = None, user_id: uuid.UUID | None = None) -> None:
+def keep(
+    *,
+    workspace_id: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
+    job_id: uuid.UUID | None = None,
+) -> None:
     """Mark the open trace worth writing (it submitted a job or called a model), and name its
-    workspace and user if the scope did not know them yet."""
+    workspace, user and job if the scope did not know them yet (a request learns them here)."""
     scope = _scope.get()
     if scope is None:
         return
@@ -175,6 +184,8 @@ def keep(*, workspace_id: uuid.UUID | None = None, user_id: uuid.UUID | None = N
         scope.workspace_id = workspace_id
     if scope.user_id is None and user_id is not None:
         scope.user_id = user_id
+    if scope.job_id is None and job_id is not None:
+        scope.job_id = job_id
 
 
 def _otel_parent(trace_id: str, parent_span_id: str) -> otel_context.Context | None:
@@ -267,7 +278,7 @@ def span(
         try:
             yield active
         except BaseException as exc:
-            if active.status == OK:
+            if not active.settled:
                 active.fail(f"{type(exc).__name__}: {exc}"[:2000])
             raise
         finally:
@@ -280,7 +291,7 @@ def span(
                         span_id=active.span_id,
                         parent_span_id=parent_id,
                         kind=kind,
-                        name=name,
+                        name=active.name,
                         started_at=started_wall,
                         duration_ms=(time.perf_counter() - started) * 1000,
                         status=active.status,
@@ -330,12 +341,14 @@ def begin(
     job_id: uuid.UUID | None = None,
     root_span_id: str = "",
     attributes: Mapping[str, Any] | None = None,
+    flush_at_end: bool = True,
 ) -> Iterator[TraceScope]:
     """Open a trace (or continue `trace_id`, under `parent_span_id`) around one request or job.
 
     The root span is the request or the job itself. When the block ends the spans go to the sink
     (for a request only if `keep()` was called); a failing sink is logged, never raised: tracing
-    must not fail the work it watches.
+    must not fail the work it watches. `flush_at_end=False`: the caller flushes (an async caller,
+    through sync_to_async, since the sink writes to the database).
     """
     if not trace_id:
         current_otel = otel_trace.get_current_span().get_span_context()
@@ -392,10 +405,10 @@ def begin(
                         span_id=root_span_id,
                         parent_span_id=parent_span_id,
                         kind=kind,
-                        name=name,
+                        name=scope.name,
                         started_at=started_wall,
                         duration_ms=(time.perf_counter() - started) * 1000,
-                        status=scope.status,
+                        status=_span_status(scope.status),
                         error=scope.error,
                         attributes=_jsonable(dict(attributes or {})),
                     )
@@ -405,11 +418,20 @@ def begin(
                 try:
                     yield scope
                 finally:
-                    root.status, root.error = scope.status, scope.error
+                    root.status, root.error = _span_status(scope.status), scope.error
+                    root.settled = scope.settled
+                    root.name = scope.name
+                    root.otel.update_name(scope.name)
     finally:
         _span.reset(parent_token)
         _scope.reset(scope_token)
-    flush(scope)
+    if flush_at_end:
+        flush(scope)
+
+
+def _span_status(status: str) -> str:
+    """A root span's status; a job that went back to the queue ended this attempt fine."""
+    return status if status in (OK, ERROR, CANCELLED) else OK
 
 
 def flush(scope: TraceScope) -> None:

@@ -27,6 +27,7 @@ in flight land first) with the budget's message: resume it once the budget allow
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -41,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import IntegrityError, connections, transaction
 from pydantic import BaseModel, ValidationError
 
+from product.core import tracing
 from product.core.db import release_connection
 from product.core.errors import KeelError
 from product.evals.models import DatasetItem, Run, RunCase, Score
@@ -168,7 +170,11 @@ def _grade(plan: Plan, item: DatasetItem, output: TargetOutput, link: CaseLink) 
                 link=link,
             )
             try:
-                grade = grader.grade(context)
+                with tracing.span(tracing.GRADER, f"grade {spec.name}") as step:
+                    grade = grader.grade(context)
+                    step.update(
+                        {"keel.grade.value": grade.value, "keel.grade.passed": grade.passed}
+                    )
                 value = float(grade.value)
                 threshold = (
                     spec.threshold if spec.threshold is not None else grader.default_threshold
@@ -201,7 +207,18 @@ def _release(link: CaseLink) -> None:
 
 
 def run_case(plan: Plan, item: DatasetItem, repeat: int) -> Outcome:
-    """One case, start to its transaction. Runs in a pool thread."""
+    """One case, start to its transaction. Runs in a pool thread; one step of the run's trace,
+    with the target's model calls and each grader inside it."""
+    with tracing.span(
+        tracing.STAGE, f"case {item.key}#{repeat}", {"keel.eval.item": str(item.pk)}
+    ) as step:
+        outcome = _run_case(plan, item, repeat)
+        if outcome.failed:
+            step.fail("the case failed")
+        return outcome
+
+
+def _run_case(plan: Plan, item: DatasetItem, repeat: int) -> Outcome:
     run, target = plan.run, plan.target
     link = CaseLink(run.job_id)
     case = RunCase(run=run, item=item, item_key=item.key, repeat=repeat, status=RunCase.Status.DONE)
@@ -367,7 +384,12 @@ def execute(run: Run, ctx: JobContext) -> dict[str, Any]:
                 # New cases start only while nothing asked to stop; those in flight always land.
                 while pending and len(in_flight) < width and not stopping():
                     item, repeat = pending.popleft()
-                    in_flight.add(pool.submit(_case_in_thread, plan, item, repeat))
+                    # In the run's context, so the case's spans land in the run's trace.
+                    in_flight.add(
+                        pool.submit(
+                            contextvars.copy_context().run, _case_in_thread, plan, item, repeat
+                        )
+                    )
                 if not in_flight:
                     break
                 landed, in_flight = wait(in_flight, timeout=0.25, return_when=FIRST_COMPLETED)

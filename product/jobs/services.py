@@ -23,6 +23,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from product.accounts.models import User, Workspace
+from product.core import tracing
 from product.core.db import release_connection
 from product.core.errors import KeelError
 from product.core.resilience import REDIS_DOWN, quietly
@@ -105,7 +106,12 @@ def submit_job(
     idempotency_key: str | None = None,
 ) -> Job:
     get_handler(kind)  # an unknown kind is a programming error: fail at submit, not in the worker
+    # The job continues the trace of whatever submitted it (the request, or a job submitting
+    # another), so its waterfall starts at the POST; a submit outside any trace starts one.
+    trace_id, parent_span_id = tracing.current_ids()
     job = Job.objects.create(
+        trace_id=trace_id or tracing.new_trace_id(),
+        parent_span_id=parent_span_id,
         workspace=workspace,
         created_by=user,
         kind=kind,
@@ -115,6 +121,7 @@ def submit_job(
         enqueued_at=timezone.now(),
         reservation=reservation,
     )
+    tracing.keep(workspace_id=workspace.pk, user_id=user.pk if user else None, job_id=job.pk)
     enqueue(job)
     return job
 
@@ -342,6 +349,35 @@ def run_job(job_id: uuid.UUID | str) -> None:
         logger.info("job %s not claimable (already claimed, finished or waiting); skipping", job_id)
         release_connection()
         return
+    with tracing.begin(
+        kind=tracing.JOB,
+        name=job.kind,
+        feature=job.kind.split(".", 1)[0],
+        trace_id=job.trace_id,
+        parent_span_id=job.parent_span_id,
+        workspace_id=job.workspace_id,
+        user_id=job.created_by_id,
+        job_id=job.pk,
+        attributes={"keel.job.id": str(job.pk), "keel.job.attempt": job.attempts},
+    ) as scope:
+        assert job.started_at is not None
+        tracing.record_span(
+            tracing.QUEUE,
+            f"queue {job.queue}",
+            started_at=min(job.enqueued_at or job.created_at, job.started_at),
+            ended_at=job.started_at,
+        )
+        _run_claimed(job, scope)
+
+
+_TRACE_STATUS: dict[str, str] = {
+    Job.Status.SUCCEEDED: tracing.OK,
+    Job.Status.FAILED: tracing.ERROR,
+    Job.Status.CANCELLED: tracing.CANCELLED,
+}
+
+
+def _run_claimed(job: Job, scope: tracing.TraceScope) -> None:
     ctx = JobContext(job=job)
     beater.add(ctx)
     release_connection()
@@ -373,6 +409,9 @@ def run_job(job_id: uuid.UUID | str) -> None:
         logger.exception("job %s (%s) crashed", job.pk, job.kind)
         ending = _Ending(Job.Status.FAILED, None, "internal_error", GENERIC_ERROR)
 
+    # The trace's root (the job's span) ends with the job's outcome; a countdown keeps it open.
+    scope.status = _TRACE_STATUS.get(ending.status, "running")
+    scope.error, scope.settled = ending.error_message, True
     if countdown is not None:
         with transaction.atomic():
             # Calls this attempt got answers for are ledgered; the reservation stays held for

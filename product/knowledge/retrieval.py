@@ -40,6 +40,7 @@ from django.db import connection, transaction
 from django.db.models import Q, Sum
 
 from product.accounts.models import User, Workspace
+from product.core import tracing
 from product.core.errors import KeelError
 from product.knowledge import prompts, selectors
 from product.knowledge.fields import to_pg_text
@@ -114,14 +115,35 @@ def search(
     index_model = index.model if index is not None else None
     if not query or not collections or k < 1:
         return SearchResults(query, [], [], [], index_model)
-    keyword_hits = _keyword_leg(workspace.pk, collections, query, k)
-    vector_hits: list[Hit] = []
-    if index is not None:
-        vector = _embed_query(
-            index, workspace=workspace, user=user, feature=feature, query=query, job=job
+    # One retrieval step in the trace (the query's embedding is a model attempt inside it).
+    with tracing.span(
+        tracing.RETRIEVAL,
+        "retrieval",
+        {
+            "gen_ai.operation.name": "retrieval",
+            "keel.retrieval.query": query[:500],
+            "keel.retrieval.k": k,
+            "keel.retrieval.collections": [str(c) for c in collections],
+        },
+    ) as step:
+        keyword_hits = _keyword_leg(workspace.pk, collections, query, k)
+        vector_hits: list[Hit] = []
+        if index is not None:
+            vector = _embed_query(
+                index, workspace=workspace, user=user, feature=feature, query=query, job=job
+            )
+            vector_hits = _vector_leg(index, workspace.pk, collections, vector, k).hits
+        results = _results(
+            workspace.pk, collections, query, k, keyword_hits, vector_hits, index_model
         )
-        vector_hits = _vector_leg(index, workspace.pk, collections, vector, k).hits
-    return _results(workspace.pk, collections, query, k, keyword_hits, vector_hits, index_model)
+        step.update(
+            {
+                "keel.retrieval.keyword_hits": len(keyword_hits),
+                "keel.retrieval.vector_hits": len(vector_hits),
+                "keel.retrieval.passages": len(results.fused),
+            }
+        )
+        return results
 
 
 def relevant(passages: Sequence[Passage]) -> list[Passage]:

@@ -31,6 +31,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from product.accounts.models import Membership, User, Workspace
+from product.core import tracing
 from product.core.db import release_connection
 from product.core.errors import Conflict, InvalidInput, KeelError, NotAllowed
 from product.jobs import services as job_services
@@ -415,10 +416,12 @@ def _fail(document: Document, exc: KeelError) -> None:
 def _ingest(ctx: JobContext, document: Document) -> dict[str, Any]:
     ctx.set_progress(2)
     _stage(document, Document.Status.PARSING)
-    with document.file.open("rb") as stored:
-        data = stored.read()
-    release_connection()
-    parsed = parsing.parse(data, filename=document.name)
+    with tracing.span(tracing.STAGE, "parse", {"keel.document.name": document.name}) as step:
+        with document.file.open("rb") as stored:
+            data = stored.read()
+        release_connection()
+        parsed = parsing.parse(data, filename=document.name)
+        step.update({"keel.document.bytes": len(data), "keel.document.pages": parsed.page_count})
     _check_not_cancelled(ctx)
     ctx.set_progress(15)
     _stage(
@@ -427,21 +430,28 @@ def _ingest(ctx: JobContext, document: Document) -> dict[str, Any]:
         page_count=parsed.page_count,
         title=parsed.title[:300],
     )
-    drafts = chunking.chunk(
-        parsed,
-        max_tokens=int(settings.KNOWLEDGE_CHUNK_TOKENS),
-        overlap_tokens=int(settings.KNOWLEDGE_CHUNK_OVERLAP_TOKENS),
-    )
-    if not drafts:
-        raise InvalidInput("No text was found in this document.", code="empty")
-    _write_chunks(document, drafts)
+    with tracing.span(tracing.STAGE, "chunk") as step:
+        drafts = chunking.chunk(
+            parsed,
+            max_tokens=int(settings.KNOWLEDGE_CHUNK_TOKENS),
+            overlap_tokens=int(settings.KNOWLEDGE_CHUNK_OVERLAP_TOKENS),
+        )
+        if not drafts:
+            raise InvalidInput("No text was found in this document.", code="empty")
+        _write_chunks(document, drafts)
+        step.set("keel.document.chunks", len(drafts))
     ctx.set_progress(25)
     _stage(document, Document.Status.EMBEDDING, chunk_count=len(drafts))
     embedded = 0
     for _round in range(MAX_CATCH_UP_ROUNDS):
-        embedded += _embed_missing(ctx, document)
+        with tracing.span(tracing.STAGE, "embed") as step:
+            embedded_now = _embed_missing(ctx, document)
+            step.set("keel.document.embedded", embedded_now)
+        embedded += embedded_now
         _stage(document, Document.Status.INDEXING)
-        if _go_live(document):
+        with tracing.span(tracing.STAGE, "index"):
+            live = _go_live(document)
+        if live:
             return {
                 "chunks": len(drafts),
                 "pages": parsed.page_count,

@@ -39,6 +39,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from product.accounts.models import User, Workspace
+from product.core import tracing
 from product.core.db import release_connection
 from product.llm import quotas
 from product.llm.catalog import cost_usd
@@ -199,12 +200,26 @@ class _Context:
     prompt_name: str
     prompt_version: str
     job: JobLink | None
+    # What is sent: kept on each attempt's row for the trace view, if the workspace keeps bodies.
+    messages: Sequence[Mapping[str, Any]] = ()
     calls: list[LLMCall] = field(default_factory=list)
     pending: list[LLMCall] = field(default_factory=list)
 
-    def record(self, *, answer: bool = False, **fields: Any) -> LLMCall:
-        """One ledger row. `answer`: the attempt the caller gets back, deferred for a job."""
+    def record(
+        self,
+        *,
+        answer: bool = False,
+        response_text: str | None = None,
+        response_id: str = "",
+        finish_reason: str | None = None,
+        **fields: Any,
+    ) -> LLMCall:
+        """One ledger row. `answer`: the attempt the caller gets back, deferred for a job.
+
+        The row takes its place in the trace from the attempt's span (`_drive` opens one), and
+        the span gets the OpenTelemetry GenAI attributes of what the provider answered."""
         cost = fields.pop("cost", None)
+        step = tracing.current_span()
         call = LLMCall(
             workspace=self.workspace,
             user=self.user,
@@ -214,7 +229,16 @@ class _Context:
             job_id=self.job.job_id if self.job is not None else None,
             cost_usd=cost,
             **fields,
+            **_bodies(self.workspace, self.messages, response_text),
         )
+        if step is not None and step.trace_id:
+            call.trace_id, call.span_id = step.trace_id, step.span_id
+            call.parent_span_id = step.parent_span_id
+            tracing.keep(
+                workspace_id=self.workspace.pk, user_id=self.user.pk if self.user else None
+            )
+        if step is not None:
+            _describe_attempt(step, call, response_id=response_id, finish_reason=finish_reason)
         if answer and self.job is not None:
             self.pending.append(call)
         else:
@@ -223,6 +247,49 @@ class _Context:
         if self.job is not None:
             self.job.note_call(call)
         return call
+
+
+def _bodies(
+    workspace: Workspace, messages: Sequence[Mapping[str, Any]], response_text: str | None
+) -> dict[str, Any]:
+    """The row's body columns: sizes always; the redacted bodies if the workspace keeps them."""
+    sent = [
+        {"role": str(m.get("role", "")), "content": redact(str(m.get("content") or ""))}
+        for m in messages
+    ]
+    fields: dict[str, Any] = {
+        "request_chars": sum(len(m["content"]) for m in sent),
+        "response_chars": None if response_text is None else len(response_text),
+    }
+    if workspace.stores_model_bodies:
+        fields["request_messages"] = sent
+        fields["response_text"] = None if response_text is None else redact(response_text)
+    return fields
+
+
+def _describe_attempt(
+    step: tracing.ActiveSpan, call: LLMCall, *, response_id: str, finish_reason: str | None
+) -> None:
+    """OpenTelemetry GenAI semantic conventions (gen_ai.*), plus Keel's own numbers (keel.*)."""
+    step.update(
+        {
+            "gen_ai.response.model": call.model,
+            "gen_ai.usage.input_tokens": call.input_tokens,
+            "gen_ai.usage.output_tokens": call.output_tokens,
+            "keel.llm_call.id": str(call.id),
+            "keel.feature": call.feature,
+            "keel.attempt": call.attempt,
+            "keel.cost_usd": float(call.cost_usd) if call.cost_usd is not None else -1.0,
+        }
+    )
+    if response_id:
+        step.set("gen_ai.response.id", response_id)
+    if finish_reason:
+        step.set("gen_ai.response.finish_reasons", [finish_reason])
+    if call.status == LLMCall.Status.FAILED or call.status == LLMCall.Status.INCOMPLETE:
+        step.fail(call.error or call.status)
+    elif call.status == LLMCall.Status.CANCELLED:
+        step.fail("stopped by the user", status=tracing.CANCELLED)
 
 
 @dataclass
@@ -318,7 +385,12 @@ def _fail(
 
 
 def _drive(
-    primary: str, run: Callable[[str, int, LLMCall | None], T], *, fallback: bool = True
+    primary: str,
+    run: Callable[[str, int, LLMCall | None], T],
+    *,
+    fallback: bool = True,
+    operation: str = "chat",
+    request: Mapping[str, Any] | None = None,
 ) -> T:
     models = [primary]
     if fallback and settings.LLM_FALLBACK_MODEL and primary != settings.LLM_FALLBACK_MODEL:
@@ -336,7 +408,20 @@ def _drive(
             # not 200 connections. Inside a transaction this does nothing.
             release_connection()
             try:
-                return run(model, attempt, previous)
+                # One span per attempt, named and described as the GenAI conventions say; its
+                # ids go on the attempt's ledger row, which is the trace's record of it.
+                with tracing.span(
+                    tracing.EMBEDDING if operation == "embeddings" else tracing.GENERATION,
+                    f"{operation} {model}",
+                    {
+                        "gen_ai.operation.name": operation,
+                        "gen_ai.provider.name": "openai",
+                        "gen_ai.request.model": model,
+                        **(request or {}),
+                    },
+                    persist=False,
+                ):
+                    return run(model, attempt, previous)
             except _AttemptFailed as failure:
                 previous, last = failure.call, failure
                 if not failure.retryable:
@@ -469,6 +554,18 @@ def _prepare(
 # --- chat -----------------------------------------------------------------------------------
 
 
+def _request_attributes(
+    max_tokens: int, temperature: float | None, seed: int | None
+) -> dict[str, Any]:
+    """The GenAI request attributes of a chat call's attempt spans."""
+    attributes: dict[str, Any] = {"gen_ai.request.max_tokens": max_tokens}
+    if temperature is not None:
+        attributes["gen_ai.request.temperature"] = temperature
+    if seed is not None:
+        attributes["gen_ai.request.seed"] = seed
+    return attributes
+
+
 def _sampling(temperature: float | None, seed: int | None) -> dict[str, Any]:
     """Sampling options, sent only when set: the provider's defaults apply otherwise.
 
@@ -509,7 +606,7 @@ def complete(
         reservation=reservation,
         job=job,
     )
-    ctx = _Context(workspace, user, feature, prompt_name, prompt_version, job)
+    ctx = _Context(workspace, user, feature, prompt_name, prompt_version, job, messages)
 
     def run(model_name: str, attempt: int, retry_of: LLMCall | None) -> ChatResult:
         started = time.monotonic()
@@ -537,6 +634,9 @@ def complete(
         cost, unknown = _cost(model_name, input_tokens, cached, output)
         call = ctx.record(
             answer=True,
+            response_text=text,
+            response_id=completion.id or "",
+            finish_reason=choice.finish_reason if choice else None,
             model=model_name,
             status=LLMCall.Status.INCOMPLETE if estimated else LLMCall.Status.SUCCEEDED,
             input_tokens=input_tokens,
@@ -564,7 +664,8 @@ def complete(
             stopped=False,
         )
 
-    return _charge(reservation, ctx, lambda: _drive(model, run), owned=owned)
+    request = _request_attributes(max_tokens, temperature, seed)
+    return _charge(reservation, ctx, lambda: _drive(model, run, request=request), owned=owned)
 
 
 def stream(
@@ -596,7 +697,7 @@ def stream(
         reservation=reservation,
         job=job,
     )
-    ctx = _Context(workspace, user, feature, prompt_name, prompt_version, job)
+    ctx = _Context(workspace, user, feature, prompt_name, prompt_version, job, messages)
 
     def run(model_name: str, attempt: int, retry_of: LLMCall | None) -> ChatResult:
         started = time.monotonic()
@@ -604,6 +705,7 @@ def stream(
         parts: list[str] = []
         usage: Any = None
         finish_reason: str | None = None
+        response_id = ""
         ttft: int | None = None
         stopped = False
         failure: Exception | None = None
@@ -624,6 +726,7 @@ def stream(
         chunks = raw.parse()
         try:
             for chunk in chunks:
+                response_id = response_id or chunk.id or ""
                 if chunk.usage is not None:
                     usage = chunk.usage
                 for choice in chunk.choices:
@@ -647,6 +750,8 @@ def stream(
             output = count_tokens("".join(parts))
             cost, unknown = _cost(model_name, input_tokens, 0, output)
             ctx.record(
+                response_text="".join(parts),
+                response_id=response_id,
                 model=model_name,
                 status=LLMCall.Status.INCOMPLETE if parts else LLMCall.Status.FAILED,
                 error=redact(f"{type(exc).__name__}: {exc}")[:2000],
@@ -700,6 +805,9 @@ def stream(
         call = ctx.record(
             # A cut stream raises below: only a finished or stopped one is the answer.
             answer=not cut,
+            response_text=text,
+            response_id=response_id,
+            finish_reason=finish_reason,
             model=model_name,
             status=status,
             error=error[:2000],
@@ -736,7 +844,8 @@ def stream(
             stopped=stopped,
         )
 
-    return _charge(reservation, ctx, lambda: _drive(model, run), owned=owned)
+    request = _request_attributes(max_tokens, temperature, seed)
+    return _charge(reservation, ctx, lambda: _drive(model, run, request=request), owned=owned)
 
 
 # --- embeddings -----------------------------------------------------------------------------
@@ -779,7 +888,7 @@ def embed(
         max_tokens=0,
         check_size=False,
     )
-    ctx = _Context(workspace, user, feature, "embed", "1", job)
+    ctx = _Context(workspace, user, feature, "embed", "1", job, messages)
     extra: dict[str, Any] = {} if dimensions is None else {"dimensions": dimensions}
 
     def run(model_name: str, attempt: int, retry_of: LLMCall | None) -> list[list[float]]:
@@ -813,6 +922,6 @@ def embed(
 
     try:
         # The chat fallback model is no embedding model: embeddings only retry.
-        return _drive(model, run, fallback=False)
+        return _drive(model, run, fallback=False, operation="embeddings")
     finally:
         _settle(reservation, ctx)

@@ -1,18 +1,13 @@
 from django.apps import AppConfig
 
-from product.core.features import Feature
-
 
 class ObservabilityConfig(AppConfig):
+    """Part of the product shell, not a feature: usage, traces and metrics over every feature's
+    jobs and ledger rows (mounted at /observability/ by product/urls.py, "Usage" in the sidebar)."""
+
     name = "product.observability"
     label = "observability"
     verbose_name = "Observability"
-    feature = Feature(
-        label="Usage",
-        url_name="observability:usage-page",
-        summary="Spend, tokens, latency and errors by day, model, feature and member; every AI "
-        "request's trace.",
-    )
 
     def ready(self) -> None:
         # The recorder lives in core (every layer records into it); this app is where its spans

@@ -7,6 +7,7 @@ couple of queries per trace, not one per step.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -26,7 +27,8 @@ _STATUS = {
 
 
 def write_spans(scope: tracing.TraceScope, spans: list[tracing.RecordedSpan]) -> None:
-    if scope.workspace_id is None:
+    workspace_id = scope.workspace_id
+    if workspace_id is None:
         return  # nobody to show it to (a request that neither submitted a job nor called a model)
     with transaction.atomic():
         Span.objects.bulk_create(
@@ -34,7 +36,7 @@ def write_spans(scope: tracing.TraceScope, spans: list[tracing.RecordedSpan]) ->
                 trace_id=s.trace_id,
                 span_id=s.span_id,
                 parent_span_id=s.parent_span_id,
-                workspace_id=scope.workspace_id,
+                workspace_id=workspace_id,
                 user_id=scope.user_id,
                 job_id=scope.job_id,
                 kind=s.kind,
@@ -47,10 +49,12 @@ def write_spans(scope: tracing.TraceScope, spans: list[tracing.RecordedSpan]) ->
             )
             for s in spans
         )
-        _sum_up(scope, spans)
+        _sum_up(scope, spans, workspace_id)
 
 
-def _sum_up(scope: tracing.TraceScope, spans: list[tracing.RecordedSpan]) -> None:
+def _sum_up(
+    scope: tracing.TraceScope, spans: list[tracing.RecordedSpan], workspace_id: uuid.UUID
+) -> None:
     started = min((s.started_at for s in spans), default=timezone.now())
     ended = max(
         (s.started_at + timedelta(milliseconds=s.duration_ms) for s in spans), default=started
@@ -59,7 +63,7 @@ def _sum_up(scope: tracing.TraceScope, spans: list[tracing.RecordedSpan]) -> Non
     if trace is None:
         trace = Trace(
             trace_id=scope.trace_id,
-            workspace_id=scope.workspace_id,
+            workspace_id=workspace_id,
             user_id=scope.user_id,
             job_id=scope.job_id,
             feature=scope.feature,

@@ -24,7 +24,7 @@ DOMAIN_FILES = {
     "apps.py", "models.py", "services.py", "selectors.py", "views.py", "urls.py", "admin.py",
     "migrations", "tests",
 }  # fmt: skip
-DOMAIN_APPS = {"product.accounts", "product.apikeys"}
+DOMAIN_APPS = {"product.accounts", "product.apikeys", "product.observability"}
 INFRASTRUCTURE_APPS = {"product.core", "product.llm", "product.jobs", "product.devmodel"}
 FEATURE_TEST_FILES = {"factories.py", "test_services.py", "test_views.py", "test_api.py"}
 
