@@ -93,7 +93,9 @@ def _detail_context(membership: Membership, **extra: object) -> dict[str, object
         "invite_form": extra.pop("invite_form", None) or InvitationForm(),
         "roles": Membership.Role.choices,
         "privacy_form": extra.pop("privacy_form", None)
-        or ModelBodiesForm(initial={"store": ModelBodiesForm.value_of(workspace.store_model_bodies)}),
+        or ModelBodiesForm(
+            initial={"store": ModelBodiesForm.value_of(workspace.store_model_bodies)}
+        ),
         **extra,
     }
 

@@ -76,9 +76,7 @@ def _message_context(history: list[Message], *, viewer: User) -> dict[str, Any]:
         subject_ids=[m.pk for m in history if not m.is_user and m.is_finished],
     )
     # The "Trace" link of each finished reply, for those who may open it (observability's door).
-    traces = traces_for_jobs(
-        viewer, [m.job_id for m in history if not m.is_user and m.is_finished]
-    )
+    traces = traces_for_jobs(viewer, [m.job_id for m in history if not m.is_user and m.is_finished])
     entries = []
     question = ""
     for message in history:

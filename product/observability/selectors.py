@@ -68,18 +68,14 @@ def visible_traces(user: User) -> QuerySet[Trace]:
     memberships = Membership.objects.filter(user=user)
     managed = memberships.filter(role__in=MANAGERS).values("workspace_id")
     joined = memberships.values("workspace_id")
-    return Trace.objects.filter(
-        Q(workspace_id__in=managed) | Q(workspace_id__in=joined, user=user)
-    )
+    return Trace.objects.filter(Q(workspace_id__in=managed) | Q(workspace_id__in=joined, user=user))
 
 
-def get_trace_for_user(
-    user: User, trace_id: str, *, workspace: Workspace | None = None
-) -> Trace:
+def get_trace_for_user(user: User, trace_id: str, *, workspace: Workspace | None = None) -> Trace:
     if not isinstance(trace_id, str) or not TRACE_ID.match(trace_id):
         raise Http404("No such trace.")
-    found = visible_traces(user).select_related("workspace", "user", "job").filter(
-        trace_id=trace_id
+    found = (
+        visible_traces(user).select_related("workspace", "user", "job").filter(trace_id=trace_id)
     )
     if workspace is not None:
         found = found.filter(workspace=workspace)
@@ -307,8 +303,12 @@ def _as_tree(steps: list[Step]) -> list[Step]:
     """Depth-first order by parent_span_id → span_id; a step whose parent is not in the trace
     (not recorded, or beyond MAX_STEPS) is a root. Siblings in time order."""
     steps.sort(key=lambda s: (s.started_at, 0 if s.call is None else 1, s.key))
-    by_span = {s.span_id: s for s in steps if s.span_id and s.call is None}
-    by_span.update({s.span_id: s for s in steps if s.span_id and s.span_id not in by_span})
+    # Parents by span id: spans before model attempts, and for an id seen twice (bad data) the
+    # earliest step, the outermost one.
+    by_span: dict[str, Step] = {}
+    for step in [s for s in steps if s.call is None] + [s for s in steps if s.call is not None]:
+        if step.span_id:
+            by_span.setdefault(step.span_id, step)
     roots: list[Step] = []
     for step in steps:
         parent = by_span.get(step.parent_span_id) if step.parent_span_id else None

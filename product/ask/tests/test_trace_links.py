@@ -28,7 +28,9 @@ def test_it_links_the_answer_to_its_trace(
     assert page.status_code == 200 and link not in page.content.decode()
 
 
-def test_it_shows_no_link_without_a_trace(alice: User, acme: Workspace, alice_client: Client) -> None:
+def test_it_shows_no_link_without_a_trace(
+    alice: User, acme: Workspace, alice_client: Client
+) -> None:
     question = QuestionFactory(workspace=acme, created_by=alice)
     url = reverse("ask:question-detail", kwargs={"pk": question.pk})
     assert "data-trace-link" not in alice_client.get(url).content.decode()

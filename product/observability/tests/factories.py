@@ -45,7 +45,9 @@ class _InTrace(factory.django.DjangoModelFactory):
     class Params:
         trace: Trace | None = None
 
-    trace_id = factory.LazyAttribute(lambda o: o.trace.trace_id if o.trace else secrets.token_hex(16))
+    trace_id = factory.LazyAttribute(
+        lambda o: o.trace.trace_id if o.trace else secrets.token_hex(16)
+    )
     workspace = factory.LazyAttribute(lambda o: o.trace.workspace if o.trace else None)
     span_id = factory.LazyFunction(lambda: secrets.token_hex(8))
     parent_span_id = ""

@@ -73,7 +73,9 @@ def test_it_lists_traces_with_filters_and_pages(
         status=Trace.Status.ERROR,
         started_at=now - timedelta(hours=1),
     )
-    old = TraceFactory(workspace=acme, user=alice, feature="ask", started_at=now - timedelta(days=3))
+    old = TraceFactory(
+        workspace=acme, user=alice, feature="ask", started_at=now - timedelta(days=3)
+    )
 
     def ids(query: str) -> list[str]:
         response = client.get(f"/api/v1/traces{query}", **alice_api)
@@ -95,7 +97,12 @@ def test_it_lists_traces_with_filters_and_pages(
 
 
 def test_it_refuses_bad_filters_with_422(client: Client, alice_api: dict[str, Any]) -> None:
-    for query in ("?status=done", "?since=yesterday", "?since=2026-02-01T00:00Z&until=2026-01-01T00:00Z", "?cursor=nope"):
+    for query in (
+        "?status=done",
+        "?since=yesterday",
+        "?since=2026-02-01T00:00Z&until=2026-01-01T00:00Z",
+        "?cursor=nope",
+    ):
         response = client.get(f"/api/v1/traces{query}", **alice_api)
         assert response.status_code == 422, (query, response.content)
         assert response.json()["error"]["message"]

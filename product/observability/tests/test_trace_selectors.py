@@ -149,7 +149,9 @@ def test_it_filters_by_feature_status_and_time(alice: User, acme: Workspace) -> 
         status=Trace.Status.ERROR,
         started_at=now - timedelta(days=2),
     )
-    old = TraceFactory(workspace=acme, user=alice, feature="ask", started_at=now - timedelta(days=9))
+    old = TraceFactory(
+        workspace=acme, user=alice, feature="ask", started_at=now - timedelta(days=9)
+    )
 
     def found(**filters: object) -> set[str]:
         return {t.trace_id for t in selectors.traces_for_user(alice, acme, **filters)}  # type: ignore[arg-type]
@@ -212,9 +214,7 @@ def test_it_keeps_tiny_steps_visible_and_inside_the_track(alice: User, acme: Wor
     assert step.offset_pct + step.width_pct <= 100.0
 
 
-def test_it_marks_an_attempt_on_another_model_as_the_fallback(
-    alice: User, acme: Workspace
-) -> None:
+def test_it_marks_an_attempt_on_another_model_as_the_fallback(alice: User, acme: Workspace) -> None:
     trace = TraceFactory(workspace=acme, user=alice)
     first = LLMCallFactory(trace=trace, model="big", status="failed")
     second = LLMCallFactory(trace=trace, model="big", attempt=2, retry_of=first, status="failed")
@@ -282,7 +282,10 @@ def test_it_reads_messages_of_any_shape(alice: User, acme: Workspace) -> None:
     call = LLMCallFactory(
         trace=trace,
         request_messages=[
-            {"role": "user", "content": [{"type": "text", "text": "part one"}, {"type": "text", "text": "two"}]},
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": "part one"}, {"type": "text", "text": "two"}],
+            },
             {"role": "tool", "content": {"result": 42}},
             "bare",
         ],

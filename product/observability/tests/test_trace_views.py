@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from product.accounts.models import User, Workspace
+from product.observability import selectors
 from product.observability.models import Trace
 from product.observability.tests.factories import LLMCallFactory, TraceFactory, make_chat_trace
 
@@ -26,9 +27,7 @@ def _detail(trace: Trace) -> str:
 
 
 def _call(trace: Trace, call_id: object) -> str:
-    return reverse(
-        "observability:call-detail", kwargs={"trace_id": trace.trace_id, "pk": call_id}
-    )
+    return reverse("observability:call-detail", kwargs={"trace_id": trace.trace_id, "pk": call_id})
 
 
 # --- the list -----------------------------------------------------------------------------------
@@ -77,7 +76,10 @@ def test_it_filters_the_list(alice_client: Client, alice: User, acme: Workspace)
     assert names(status="error") == {"ask.failed"}
     assert names(period="1h") == {"chat.ok"}
     assert names(status="bogus", period="bogus") == {"chat.ok", "ask.failed"}  # ignored
-    assert "No traces match these filters" in alice_client.get(url, {"feature": "evals"}).content.decode()
+    assert (
+        "No traces match these filters"
+        in alice_client.get(url, {"feature": "evals"}).content.decode()
+    )
 
 
 def test_it_pages_through_older_traces(
@@ -88,7 +90,9 @@ def test_it_pages_through_older_traces(
     monkeypatch.setattr(views, "TRACES_PER_PAGE", 2)
     now = timezone.now()
     for n in range(3):
-        TraceFactory(workspace=acme, user=alice, name=f"trace.n{n}", started_at=now - timedelta(minutes=n))
+        TraceFactory(
+            workspace=acme, user=alice, name=f"trace.n{n}", started_at=now - timedelta(minutes=n)
+        )
     url = reverse("observability:trace-list")
     first = alice_client.get(url).content.decode()
     assert "trace.n0" in first and "trace.n1" in first and "trace.n2" not in first
@@ -211,3 +215,39 @@ def test_it_says_when_retention_pruned_the_bodies(
     )
     html = alice_client.get(_call(trace, call.pk)).content.decode()
     assert "Bodies pruned after 30 days" in html
+
+
+# --- a real reply, recorded ---------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("devmodel_llm")
+def test_it_shows_a_recorded_replys_trace_from_its_link(
+    alice_client: Client, alice: User, acme: Workspace
+) -> None:
+    from product.chat import services as chat_services
+    from product.chat.models import Message
+    from product.chat.tests.conftest import run_reply
+
+    conversation = chat_services.start_conversation(workspace=acme, user=alice)
+    page = reverse("chat:conversation-detail", kwargs={"pk": conversation.pk})
+    alice_client.post(
+        reverse("chat:message-create", args=[conversation.pk]),
+        {"text": "Where is the keel? [[reply: Under the hull.]]"},
+    )
+    reply = run_reply(conversation.messages.get(role=Message.Role.ASSISTANT))
+    # Each step nests under the one it ran in: the job under the request that submitted it, the
+    # queue wait and the model attempt under the job.
+    trace = Trace.objects.get(job_id=reply.job_id)
+    steps = [(s.kind, s.depth) for s in selectors.trace_detail(trace).steps]
+    assert steps == [("request", 0), ("job", 1), ("queue", 2), ("generation", 2)]
+
+    link = re.search(r'href="([^"]+)" data-trace-link', alice_client.get(page).content.decode())
+    assert link is not None
+    waterfall = alice_client.get(link.group(1)).content.decode()
+    assert 'data-kind="generation" data-status="ok"' in waterfall
+    assert 'data-kind="request"' in waterfall and 'data-kind="queue"' in waterfall
+    attempt = re.search(r'href="([^"]+)" data-testid="model-attempt"', waterfall)
+    assert attempt is not None
+    call = alice_client.get(attempt.group(1)).content.decode()
+    assert "Where is the keel? [[reply: Under the hull.]]" in call
+    assert "Under the hull." in call.split("Response received", 1)[1]
