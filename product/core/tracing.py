@@ -428,8 +428,10 @@ def begin(
     finally:
         _span.reset(parent_token)
         _scope.reset(scope_token)
-    if flush_at_end:
-        flush(scope)
+        # Also when the work raised (a countdown retry leaves run_job by raising): what it did
+        # until then is part of the trace.
+        if flush_at_end:
+            flush(scope)
 
 
 def _span_status(status: str) -> str:

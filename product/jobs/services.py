@@ -349,6 +349,11 @@ def run_job(job_id: uuid.UUID | str) -> None:
         logger.info("job %s not claimable (already claimed, finished or waiting); skipping", job_id)
         release_connection()
         return
+    if not job.trace_id:
+        # A row from before traces (or made without submit_job): it gets one now, kept for its
+        # later attempts.
+        job.trace_id = tracing.new_trace_id()
+        Job.objects.filter(pk=job.pk).update(trace_id=job.trace_id)
     with tracing.begin(
         kind=tracing.JOB,
         name=job.kind,

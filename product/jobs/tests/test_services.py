@@ -123,6 +123,20 @@ def test_it_goes_back_to_the_queue_for_a_long_retry_after(make_job: MakeJob) -> 
 
 
 @pytest.mark.django_db
+def test_a_countdown_retry_keeps_its_trace_open(make_job: MakeJob) -> None:
+    from product.observability.models import Span, Trace
+
+    job = make_job(kind="test.fail", input={"how": "provider_later"})
+    with pytest.raises(services.RetryLater):
+        services.run_job(job.pk)
+    job.refresh_from_db()
+    trace = Trace.objects.get(trace_id=job.trace_id)
+    assert (trace.status, trace.ended_at) == (Trace.Status.RUNNING, None)
+    [attempt] = Span.objects.filter(trace_id=job.trace_id, kind=Span.Kind.JOB)
+    assert attempt.status == Span.Status.OK  # this attempt ended as planned: come back later
+
+
+@pytest.mark.django_db
 def test_it_gives_up_on_retry_after_when_attempts_are_spent(make_job: MakeJob) -> None:
     job = make_job(kind="test.fail", input={"how": "provider_later"}, max_attempts=1)
     services.run_job(job.pk)
