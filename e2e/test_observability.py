@@ -72,3 +72,4 @@ def test_a_reply_s_trace_shows_the_model_attempt_with_its_messages(
     assert fits_the_width(sailor)
     background = sailor.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(15, 18, 32)"  # the dark theme, as the system asks
+

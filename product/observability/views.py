@@ -144,7 +144,8 @@ def call_detail(request: AuthenticatedHttpRequest, trace_id: str, pk: uuid.UUID)
         "call": call,
         "kind_label": selectors.KIND_LABELS[kind],
         "bodies": selectors.bodies_state(call),
-        "messages": selectors.sent_messages(call),
+        # Not `messages`: that name is Django's messages framework (the page's toasts).
+        "sent": selectors.sent_messages(call),
         "retention_days": settings.LLM_BODY_RETENTION_DAYS,
         "retries": list(call.retries.filter(trace_id=trace.trace_id).order_by("created_at")),
     }

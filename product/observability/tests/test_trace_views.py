@@ -175,6 +175,7 @@ def test_it_shows_the_messages_sent_and_the_response_received(
     assert "What is a keel?" in html and "You are helpful." in html
     assert "The backbone of a boat." in html
     assert "31 characters" in html
+    assert "SentMessage(" not in html  # the messages sent are not the page's toasts
     assert "after <a" in html and "attempt 1</a>" in html  # the retry names its first attempt
 
 
