@@ -286,7 +286,8 @@ def _describe_attempt(
         step.set("gen_ai.response.id", response_id)
     if finish_reason:
         step.set("gen_ai.response.finish_reasons", [finish_reason])
-    if call.status == LLMCall.Status.FAILED or call.status == LLMCall.Status.INCOMPLETE:
+    # A call whose provider only left out the usage (INCOMPLETE, no error) answered fine.
+    if call.status == LLMCall.Status.FAILED or call.error:
         step.fail(call.error or call.status)
     elif call.status == LLMCall.Status.CANCELLED:
         step.fail("stopped by the user", status=tracing.CANCELLED)
