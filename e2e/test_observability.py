@@ -31,7 +31,9 @@ def sailor(browser: Browser, stack: Stack) -> Iterator[Page]:
 def fits_the_width(page: Page) -> bool:
     """No horizontal scrolling of the page itself (a table may scroll inside its own box)."""
     return bool(
-        page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        page.evaluate(
+            "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        )
     )
 
 
@@ -72,4 +74,3 @@ def test_a_reply_s_trace_shows_the_model_attempt_with_its_messages(
     assert fits_the_width(sailor)
     background = sailor.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(15, 18, 32)"  # the dark theme, as the system asks
-

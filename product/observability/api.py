@@ -8,6 +8,7 @@ workspace and a member's key only the member's own; anything else is a 404.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -16,6 +17,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
+from pydantic import field_validator
 
 from product.apikeys.auth import require_scope
 from product.core.errors import InvalidInput
@@ -25,6 +27,7 @@ from product.observability import selectors
 from product.observability.models import Span, Trace
 
 router = Router(tags=["observability"])
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 class TraceOut(Schema):
@@ -157,15 +160,37 @@ class TraceDetailOut(TraceOut):
 class TraceFilters(Schema):
     feature: str | None = Field(None, max_length=64, description="e.g. chat, ask, evals, api.")
     status: Literal["running", "ok", "error", "cancelled"] | None = None
-    since: datetime | None = Field(None, description="Traces that started at or after this.")
+    since: datetime | None = Field(
+        None, description="Traces that started at or after this (ISO 8601; no zone: UTC)."
+    )
     until: datetime | None = Field(None, description="Traces that started before this.")
 
+    @field_validator("since", "until", mode="before")
+    @classmethod
+    def _iso_only(cls, value: Any) -> Any:
+        # pydantic would read a bare number as Unix seconds; the schema promises a date-time.
+        if isinstance(value, str) and NUMBER.fullmatch(value.strip()):
+            raise ValueError("Give an ISO 8601 date-time, e.g. 2026-01-31T00:00:00Z.")
+        return value
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """A time without a zone is taken as UTC (what the API answers in)."""
-    if moment is None or timezone.is_aware(moment):
-        return moment
-    return moment.replace(tzinfo=UTC)
+
+def _in_utc(moment: datetime | None, field: str) -> datetime | None:
+    """The moment in UTC (a time without a zone is taken as UTC, what the API answers in).
+
+    Converted here because Postgres refuses offsets beyond ±15:59 that ISO 8601 allows, and a
+    moment at the edge of the calendar may have no UTC equivalent: both are a 422, not a 500."""
+    if moment is None:
+        return None
+    if not timezone.is_aware(moment):
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise InvalidInput(
+            f"`{field}` is outside the calendar once converted to UTC.",
+            code="validation_error",
+            details=[{"field": f"query.{field}", "message": "Out of range."}],
+        ) from exc
 
 
 @router.get("/traces", response=list[TraceOut], summary="List traces")
@@ -174,13 +199,8 @@ def list_traces(request: HttpRequest, filters: Query[TraceFilters]) -> Any:
     """Newest first. An owner's or admin's key lists every trace of the workspace; a member's
     key lists the member's own."""
     who = require_scope(request, "read")
-    since, until = _aware(filters.since), _aware(filters.until)
-    if since is not None and until is not None and since >= until:
-        raise InvalidInput(
-            "`since` must be before `until`.",
-            code="validation_error",
-            details=[{"field": "query.since", "message": "Must be before `until`."}],
-        )
+    # `since` at or after `until` is an empty range, not an error: it lists nothing.
+    since, until = _in_utc(filters.since, "since"), _in_utc(filters.until, "until")
     return selectors.traces_for_user(
         who.user,
         who.workspace,

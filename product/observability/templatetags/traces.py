@@ -1,6 +1,7 @@
 """Template helpers for traces: durations and costs as people read them, and the "Trace" link a
-page showing a job puts beside it (`{% trace_link job %}`), shown only to people who may open
-the trace (owners and admins of its workspace, and the person it belongs to)."""
+page showing a job puts beside it (`{% trace_link job %}`, or `{% job_trace job as trace %}`),
+shown only to people who may open the trace (owners and admins of its workspace, and the person
+it belongs to)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django import template
 from product.accounts.models import User
 from product.jobs.models import Job
 from product.observability import selectors
+from product.observability.models import Trace
 
 register = template.Library()
 
@@ -44,9 +46,14 @@ def cost(value: Decimal | None, unknown: bool = False) -> str:
     return f"${value:.6f}".rstrip("0").rstrip(".")
 
 
+@register.simple_tag(takes_context=True)
+def job_trace(context: dict[str, Any], job: Job | uuid.UUID | None) -> Trace | None:
+    """`{% job_trace job as trace %}`: the job's trace if the viewer may open it, else None."""
+    user = getattr(context.get("request"), "user", None)
+    return selectors.trace_for_job(user, job) if isinstance(user, User) else None
+
+
 @register.inclusion_tag("observability/_trace_link.html", takes_context=True)
 def trace_link(context: dict[str, Any], job: Job | uuid.UUID | None) -> dict[str, Any]:
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    trace = selectors.trace_for_job(user, job) if isinstance(user, User) else None
-    return {"trace": trace}
+    """`{% trace_link job %}`: the "Trace" link, or nothing."""
+    return {"trace": job_trace(context, job)}

@@ -89,6 +89,8 @@ def test_it_lists_traces_with_filters_and_pages(
     until = (now - timedelta(minutes=30)).isoformat().replace("+00:00", "Z")
     assert ids(f"?since={since}&until={until}") == [failed.trace_id]
     assert ids("?until=2000-01-01T00:00:00") == []  # no zone: UTC
+    assert ids(f"?since={until}&until={since}") == []  # an empty range
+    assert ids("?until=0256-12-15T02:28:52%2B18:40") == []  # an offset Postgres would refuse
 
     page = client.get("/api/v1/traces?limit=2", **alice_api).json()
     assert [i["trace_id"] for i in page["items"]] == [chat.trace_id, failed.trace_id]
@@ -100,7 +102,8 @@ def test_it_refuses_bad_filters_with_422(client: Client, alice_api: dict[str, An
     for query in (
         "?status=done",
         "?since=yesterday",
-        "?since=2026-02-01T00:00Z&until=2026-01-01T00:00Z",
+        "?until=0.5",  # not Unix seconds: the schema says date-time
+        "?since=0001-01-01T00:00:00%2B05:00",  # before year 1 in UTC
         "?cursor=nope",
     ):
         response = client.get(f"/api/v1/traces{query}", **alice_api)

@@ -238,6 +238,7 @@ def test_it_shows_a_recorded_replys_trace_from_its_link(
     reply = run_reply(conversation.messages.get(role=Message.Role.ASSISTANT))
     # Each step nests under the one it ran in: the job under the request that submitted it, the
     # queue wait and the model attempt under the job.
+    assert reply.job_id is not None
     trace = Trace.objects.get(job_id=reply.job_id)
     steps = [(s.kind, s.depth) for s in selectors.trace_detail(trace).steps]
     assert steps == [("request", 0), ("job", 1), ("queue", 2), ("generation", 2)]

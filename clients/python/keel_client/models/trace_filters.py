@@ -18,7 +18,7 @@ class TraceFilters:
     """
     Attributes:
         feature (None | str | Unset): e.g. chat, ask, evals, api.
-        since (datetime.datetime | None | Unset): Traces that started at or after this.
+        since (datetime.datetime | None | Unset): Traces that started at or after this (ISO 8601; no zone: UTC).
         status (None | TraceFiltersStatusType0 | Unset):
         until (datetime.datetime | None | Unset): Traces that started before this.
     """

@@ -151,7 +151,8 @@ def sync_detailed(
     Args:
         feature (None | str | Unset): e.g. chat, ask, evals, api.
         status (ListTracesStatusType0 | None | Unset):
-        since (datetime.datetime | None | Unset): Traces that started at or after this.
+        since (datetime.datetime | None | Unset): Traces that started at or after this (ISO 8601;
+            no zone: UTC).
         until (datetime.datetime | None | Unset): Traces that started before this.
         limit (int | Unset): Items per page (1-100). Default: 20.
         cursor (None | str | Unset): Opaque position from a previous page's `next` URL.
@@ -198,7 +199,8 @@ def sync(
     Args:
         feature (None | str | Unset): e.g. chat, ask, evals, api.
         status (ListTracesStatusType0 | None | Unset):
-        since (datetime.datetime | None | Unset): Traces that started at or after this.
+        since (datetime.datetime | None | Unset): Traces that started at or after this (ISO 8601;
+            no zone: UTC).
         until (datetime.datetime | None | Unset): Traces that started before this.
         limit (int | Unset): Items per page (1-100). Default: 20.
         cursor (None | str | Unset): Opaque position from a previous page's `next` URL.
@@ -240,7 +242,8 @@ async def asyncio_detailed(
     Args:
         feature (None | str | Unset): e.g. chat, ask, evals, api.
         status (ListTracesStatusType0 | None | Unset):
-        since (datetime.datetime | None | Unset): Traces that started at or after this.
+        since (datetime.datetime | None | Unset): Traces that started at or after this (ISO 8601;
+            no zone: UTC).
         until (datetime.datetime | None | Unset): Traces that started before this.
         limit (int | Unset): Items per page (1-100). Default: 20.
         cursor (None | str | Unset): Opaque position from a previous page's `next` URL.
@@ -285,7 +288,8 @@ async def asyncio(
     Args:
         feature (None | str | Unset): e.g. chat, ask, evals, api.
         status (ListTracesStatusType0 | None | Unset):
-        since (datetime.datetime | None | Unset): Traces that started at or after this.
+        since (datetime.datetime | None | Unset): Traces that started at or after this (ISO 8601;
+            no zone: UTC).
         until (datetime.datetime | None | Unset): Traces that started before this.
         limit (int | Unset): Items per page (1-100). Default: 20.
         cursor (None | str | Unset): Opaque position from a previous page's `next` URL.
