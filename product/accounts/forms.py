@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.conf import settings
 
 from product.accounts.models import Membership
 
@@ -24,3 +27,34 @@ class RoleForm(forms.Form):
 
 class DeleteWorkspaceForm(forms.Form):
     confirm_name = forms.CharField(label="Type the workspace's name to confirm", max_length=100)
+
+
+class ModelBodiesForm(forms.Form):
+    """Store prompts and responses for traces: the global default, on, or off."""
+
+    DEFAULT, ON, OFF = "default", "on", "off"
+    VALUES: dict[str, bool | None] = {DEFAULT: None, ON: True, OFF: False}
+
+    store = forms.ChoiceField(
+        label="Store prompts and responses for traces",
+        widget=forms.RadioSelect,
+        help_text="Off keeps only their sizes and token counts. Secrets are redacted either way; "
+        "stored bodies are removed after LLM_BODY_RETENTION_DAYS.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        default = "on" if settings.LLM_STORE_BODIES else "off"
+        self.fields["store"].choices = [  # type: ignore[attr-defined]
+            (self.DEFAULT, f"Default ({default}: follows LLM_STORE_BODIES)"),
+            (self.ON, "On"),
+            (self.OFF, "Off"),
+        ]
+
+    @classmethod
+    def value_of(cls, store: bool | None) -> str:
+        return next(key for key, value in cls.VALUES.items() if value is store)
+
+    @property
+    def store_value(self) -> bool | None:
+        return self.VALUES[self.cleaned_data["store"]]

@@ -124,6 +124,17 @@ def rename_workspace(*, membership: Membership, name: str) -> Workspace:
     return workspace
 
 
+def set_model_body_storage(*, membership: Membership, store: bool | None) -> Workspace:
+    """Whether the workspace's model calls keep the messages sent and the text received (for
+    their traces): True, False, or None to follow settings.LLM_STORE_BODIES. Bodies stored
+    before stay until retention prunes them; sizes and token counts are kept either way."""
+    require_role(membership, *MANAGERS)
+    workspace = membership.workspace
+    workspace.store_model_bodies = store
+    workspace.save(update_fields=["store_model_bodies", "updated_at"])
+    return workspace
+
+
 @transaction.atomic
 def delete_workspace(*, membership: Membership, confirm_name: str) -> None:
     require_role(membership, Membership.Role.OWNER)

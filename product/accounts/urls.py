@@ -10,6 +10,7 @@ urlpatterns = [
     path("<uuid:pk>/", views.workspace_detail, name="workspace-detail"),
     path("<uuid:pk>/edit/", views.workspace_update, name="workspace-update"),
     path("<uuid:pk>/delete/", views.workspace_delete, name="workspace-delete"),
+    path("<uuid:pk>/privacy/", views.workspace_privacy_update, name="workspace-privacy-update"),
     path("<uuid:pk>/leave/", views.workspace_leave, name="workspace-leave"),
     path("<uuid:pk>/invitations/", views.invitation_create, name="invitation-create"),
     path(

@@ -21,7 +21,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from product.accounts import services
-from product.accounts.forms import DeleteWorkspaceForm, InvitationForm, RoleForm, WorkspaceForm
+from product.accounts.forms import (
+    DeleteWorkspaceForm,
+    InvitationForm,
+    ModelBodiesForm,
+    RoleForm,
+    WorkspaceForm,
+)
 from product.accounts.http import AuthenticatedHttpRequest
 from product.accounts.models import Membership, User
 from product.accounts.selectors import (
@@ -86,6 +92,10 @@ def _detail_context(membership: Membership, **extra: object) -> dict[str, object
         "invitations": pending_invitations(workspace) if membership.can_manage else [],
         "invite_form": extra.pop("invite_form", None) or InvitationForm(),
         "roles": Membership.Role.choices,
+        "privacy_form": extra.pop("privacy_form", None)
+        or ModelBodiesForm(
+            initial={"store": ModelBodiesForm.value_of(workspace.store_model_bodies)}
+        ),
         **extra,
     }
 
@@ -118,6 +128,31 @@ def workspace_update(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpRe
         request,
         "accounts/workspace_form.html",
         {"form": form, "title": "Rename workspace", "workspace": membership.workspace},
+    )
+
+
+@require_POST
+@login_required
+def workspace_privacy_update(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
+    """The Privacy card of the settings page: whether traces keep prompts and responses."""
+    membership = get_membership(user=request.user, workspace_id=pk)
+    form = ModelBodiesForm(request.POST)
+    if form.is_valid():
+        try:
+            workspace = services.set_model_body_storage(
+                membership=membership, store=form.store_value
+            )
+        except KeelError as exc:
+            show_error(request, exc)
+        else:
+            stored = "stored" if workspace.stores_model_bodies else "not stored"
+            messages.success(request, f"Saved: prompts and responses are {stored} for traces.")
+        return redirect(reverse("accounts:workspace-detail", kwargs={"pk": pk}) + "#privacy")
+    return render(
+        request,
+        "accounts/workspace_detail.html",
+        _detail_context(membership, privacy_form=form),
+        status=422,
     )
 
 

@@ -33,6 +33,7 @@ from product.core.http import is_fragment_request
 from product.evals.selectors import feedback_of_user
 from product.evals.views import rate_answer
 from product.knowledge.selectors import collections_for_workspace
+from product.observability.selectors import traces_for_jobs
 
 TEMPLATE = "chat/conversation_detail.html"
 # What a reply's thumbs rate: the chat.reply evaluation target (product/chat/evals.py).
@@ -74,6 +75,8 @@ def _message_context(history: list[Message], *, viewer: User) -> dict[str, Any]:
         target=FEEDBACK_TARGET,
         subject_ids=[m.pk for m in history if not m.is_user and m.is_finished],
     )
+    # The "Trace" link of each finished reply, for those who may open it (observability's door).
+    traces = traces_for_jobs(viewer, [m.job_id for m in history if not m.is_user and m.is_finished])
     entries = []
     question = ""
     for message in history:
@@ -82,7 +85,8 @@ def _message_context(history: list[Message], *, viewer: User) -> dict[str, Any]:
             question = message.text
         elif message.is_finished:
             reply = citations.show_reply(message, readable=readable, question=question)
-        entries.append((message, reply, ratings.get(str(message.pk))))
+        trace = traces.get(message.job_id) if message.job_id is not None else None
+        entries.append((message, reply, ratings.get(str(message.pk)), trace))
     return {
         "history": history,
         "entries": entries,
@@ -102,12 +106,16 @@ def message_html(request: HttpRequest, message: Message, *, viewer: User) -> str
             question=selectors.question_for(message) if message.citations else "",
         )
     feedback = feedback_of_user(viewer, target=FEEDBACK_TARGET, subject_ids=[message.pk])
+    trace = None
+    if reply is not None and message.job_id is not None:
+        trace = traces_for_jobs(viewer, [message.job_id]).get(message.job_id)
     return render_to_string(
         "chat/_message.html",
         {
             "message": message,
             "reply": reply,
             "feedback": feedback.get(str(message.pk)),
+            "trace": trace,
             "last_message": message,
             "streaming": False,
         },

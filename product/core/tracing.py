@@ -225,9 +225,12 @@ def _otel_span(
 
 
 def _ids_of(otel: otel_trace.Span, trace_id: str) -> str:
-    """Our span id: the OTel one when it is recording in our trace, else a random one."""
+    """Our span id: the OTel one when it is recording in our trace, else a random one.
+
+    Without an SDK the API's no-op tracer hands back its parent's context as the "new" span, so
+    an unrecorded span's id is its parent's: taking it would give every step one id."""
     context = otel.get_span_context()
-    if context.is_valid and format(context.trace_id, "032x") == trace_id:
+    if otel.is_recording() and context.is_valid and format(context.trace_id, "032x") == trace_id:
         return format(context.span_id, "016x")
     return new_span_id()
 

@@ -33,6 +33,7 @@ from product.evals.tests.factories import DatasetFactory, FeedbackFactory, RunFa
 from product.jobs.models import Job
 from product.jobs.tests.factories import JobFactory
 from product.knowledge.tests.factories import DocumentFactory
+from product.observability.tests.factories import TraceFactory
 
 SCHEMA: dict[str, Any] = json.loads(json.dumps(api.get_openapi_schema(), cls=NinjaJSONEncoder))
 PARAM = re.compile(r"\{(\w+)\}")
@@ -71,6 +72,8 @@ OBJECT_MAKERS: dict[str, Callable[[User, Workspace], str]] = {
     "item_key": lambda user, workspace: _item_key(user, workspace),
     # A run needs a dataset version with items: the factory makes both (and its job).
     "run_id": lambda user, workspace: str(RunFactory(workspace=workspace, created_by=user).id),
+    # Traces are written by the recorder as requests and jobs run, never through the API.
+    "trace_id": lambda user, workspace: TraceFactory(workspace=workspace, user=user).trace_id,
 }
 
 

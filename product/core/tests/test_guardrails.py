@@ -81,6 +81,10 @@ OTHER_ARGUMENTS = {
     "accounts:invitation-accept": "a signed token from the mail: accounts/tests/test_invitations",
     "knowledge:passage-detail": "a chunk's integer id: knowledge/tests/test_views.py (200 with "
     "one <h1> for alice, 404 for charlie)",
+    "observability:trace-detail": "a trace's 32-hex id: observability/tests/test_trace_views.py "
+    "(200 with one <h1> for alice, 404 for charlie and for a member on others' traces)",
+    "observability:call-detail": "a trace's 32-hex id and a call's UUID: "
+    "observability/tests/test_trace_views.py (200 with one <h1>, 404 for outsiders)",
 }
 # Event streams (async views): under the sync test client, inside the test's transaction, a
 # stream alice opens leaves its connection unusable for the next one. Her streams are read in

@@ -3,6 +3,9 @@
 from .add_to_dataset_in import AddToDatasetIn
 from .api_key_out import ApiKeyOut
 from .api_key_patch_in import ApiKeyPatchIn
+from .call_out import CallOut
+from .call_out_bodies import CallOutBodies
+from .call_out_kind import CallOutKind
 from .case_out import CaseOut
 from .case_out_details import CaseOutDetails
 from .citation_out import CitationOut
@@ -60,6 +63,7 @@ from .job_out import JobOut
 from .job_out_input import JobOutInput
 from .job_out_result_type_0 import JobOutResultType0
 from .list_feedback_rating_type_0 import ListFeedbackRatingType0
+from .list_traces_status_type_0 import ListTracesStatusType0
 from .me_out import MeOut
 from .message_error import MessageError
 from .message_in import MessageIn
@@ -77,6 +81,7 @@ from .paged_job_out import PagedJobOut
 from .paged_message_out import PagedMessageOut
 from .paged_question_out import PagedQuestionOut
 from .paged_run_out import PagedRunOut
+from .paged_trace_out import PagedTraceOut
 from .paged_version_out import PagedVersionOut
 from .passage_detail_out import PassageDetailOut
 from .passage_out import PassageOut
@@ -97,6 +102,12 @@ from .run_out_graders_item import RunOutGradersItem
 from .score_out import ScoreOut
 from .search_in import SearchIn
 from .search_out import SearchOut
+from .span_out import SpanOut
+from .span_out_attributes import SpanOutAttributes
+from .trace_detail_out import TraceDetailOut
+from .trace_filters import TraceFilters
+from .trace_filters_status_type_0 import TraceFiltersStatusType0
+from .trace_out import TraceOut
 from .upload_document_file_params import UploadDocumentFileParams
 from .upload_out import UploadOut
 from .usage_out import UsageOut
@@ -108,6 +119,9 @@ __all__ = (
     "AddToDatasetIn",
     "ApiKeyOut",
     "ApiKeyPatchIn",
+    "CallOut",
+    "CallOutBodies",
+    "CallOutKind",
     "CaseOut",
     "CaseOutDetails",
     "CitationOut",
@@ -165,6 +179,7 @@ __all__ = (
     "JobOutInput",
     "JobOutResultType0",
     "ListFeedbackRatingType0",
+    "ListTracesStatusType0",
     "MeOut",
     "MessageError",
     "MessageIn",
@@ -182,6 +197,7 @@ __all__ = (
     "PagedMessageOut",
     "PagedQuestionOut",
     "PagedRunOut",
+    "PagedTraceOut",
     "PagedVersionOut",
     "PassageDetailOut",
     "PassageOut",
@@ -202,6 +218,12 @@ __all__ = (
     "ScoreOut",
     "SearchIn",
     "SearchOut",
+    "SpanOut",
+    "SpanOutAttributes",
+    "TraceDetailOut",
+    "TraceFilters",
+    "TraceFiltersStatusType0",
+    "TraceOut",
     "UploadDocumentFileParams",
     "UploadOut",
     "UsageOut",
