@@ -5,4 +5,5 @@ from product.observability import views
 app_name = "observability"
 urlpatterns = [
     path("", views.usage_page, name="usage-page"),
+    path("usage/export.csv", views.usage_export, name="usage-export"),
 ]
