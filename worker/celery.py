@@ -23,7 +23,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "product.settings")
 # The worker must outlive a Redis restart (see worker/kombu_redis.py for the upstream issue).
 kombu_redis.install()
 
+# How often the beat prunes what retention settings let go (docs/observability.md).
 RETENTION_EVERY_S = 3600.0
+# How often the beat rolls up the ledger's complete hours (they complete once an hour).
+USAGE_ROLLUP_EVERY_S = 300.0
 
 app = Celery("keel")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -50,6 +53,7 @@ app.conf.update(
         "jobs.run_job": {"queue": "llm"},
         "jobs.reap_stale_jobs": {"queue": "default"},
         "observability.prune": {"queue": "default"},
+        "observability.roll_up_usage": {"queue": "default"},
     },
     # A warm shutdown (deploy) gives in-flight calls a moment; whatever is left is requeued by
     # acks_late and, failing that, by the reaper.
@@ -67,6 +71,13 @@ app.conf.update(
             "task": "observability.prune",
             "schedule": RETENTION_EVERY_S,
             "options": {"expires": RETENTION_EVERY_S},
+        },
+        # Usage charts read hourly rollups (product/observability/rollups.py); a run that finds
+        # no new complete hour does two small queries.
+        "roll-up-usage": {
+            "task": "observability.roll_up_usage",
+            "schedule": USAGE_ROLLUP_EVERY_S,
+            "options": {"expires": USAGE_ROLLUP_EVERY_S},
         },
     },
 )

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
+from product.core.money import format_usd
 from product.evals.gate import GraderVerdict, RegressedCase, SuiteVerdict
 
 MAX_LISTED_CASES = 20
@@ -34,7 +35,7 @@ COLUMNS = (
 
 
 def _money(value: Decimal | None) -> str:
-    return "unknown" if value is None else f"${value:.4f}"
+    return format_usd(value)
 
 
 def _mean(verdict: GraderVerdict) -> str:

@@ -23,6 +23,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from product.accounts.models import User, Workspace
+from product.core.money import format_usd
 from product.core.resilience import quietly
 from product.llm.catalog import cost_usd, get_model
 from product.llm.errors import InputTooLarge, QuotaExceeded
@@ -166,7 +167,7 @@ def reserve(
         if committed + estimate > budget:
             retry_after = int((_next_month_start(now) - now).total_seconds()) + 1
             raise QuotaExceeded(
-                f"This workspace has used its AI budget for the month (${budget:.2f}). "
+                f"This workspace has used its AI budget for the month ({format_usd(budget)}). "
                 "It resets on the first of next month; an owner can raise it.",
                 code="budget_exceeded",
                 retry_after=retry_after,

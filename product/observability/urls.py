@@ -23,4 +23,5 @@ urlpatterns = [
     path("traces/", views.trace_list, name="trace-list"),
     path("traces/<trace:trace_id>/", views.trace_detail, name="trace-detail"),
     path("traces/<trace:trace_id>/calls/<uuid:pk>/", views.call_detail, name="call-detail"),
+    path("usage/export.csv", views.usage_export, name="usage-export"),
 ]

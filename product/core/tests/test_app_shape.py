@@ -8,7 +8,8 @@ be put in one of these groups, so nothing is added without a place in the map.
 
 from __future__ import annotations
 
-import importlib
+import re
+from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -63,26 +64,26 @@ def test_a_domain_app_has_its_core_and_its_pages(app: str) -> None:
     assert not missing, f"{app} lacks {sorted(missing)}"
 
 
-# Housekeeping on the beat, like the reaper: no user, no workspace, no model call, safe to run
-# twice or not at all, so none of the jobs machinery's guarantees apply.
-BEAT_TASKS = {
-    "product.observability": "observability.prune, the retention pass (docs/observability.md)",
-}
-
-
 @pytest.mark.parametrize("app", sorted(set(settings.FEATURE_APPS) | DOMAIN_APPS))
 def test_no_app_calls_celery_tasks_of_its_own(app: str) -> None:
     # Slow work is a job kind (handlers.py) on the jobs machinery, never a bare Celery task that
-    # would skip claim-once, heartbeats, the reaper and the one-transaction charge.
-    if app in BEAT_TASKS:
-        # ...and only tasks the beat runs: nothing a request could call.
-        from celery import Task
-
-        from worker.celery import app as celery_app
-
-        module = importlib.import_module(f"{app}.tasks")
-        names = {t.name for t in vars(module).values() if isinstance(t, Task)}
-        scheduled = {entry["task"] for entry in celery_app.conf.beat_schedule.values()}
-        assert names and names <= scheduled, f"{app}.tasks has tasks the beat does not run"
+    # would skip claim-once, heartbeats, the reaper and the one-transaction charge. The one kind
+    # of task an app may keep is the beat's housekeeping (observability's usage rollups): every
+    # task in its tasks.py is on the beat schedule, so it is periodic and nobody enqueues it.
+    if "tasks.py" not in present(app):
         return
-    assert "tasks.py" not in present(app), f"{app} has a tasks.py: make it a job kind instead"
+    from celery import Task
+
+    from worker.celery import app as celery_app
+
+    module = import_module(f"{app}.tasks")
+    names = {task.name for task in vars(module).values() if isinstance(task, Task)}
+    scheduled = {entry["task"] for entry in celery_app.conf.beat_schedule.values()}
+    assert names, f"{app}/tasks.py defines no task"
+    assert names <= scheduled, (
+        f"{app} has tasks {sorted(names - scheduled)} off the beat: make them a job kind instead"
+    )
+    calls = re.compile(r"\.(?:delay|apply_async)\(")
+    for path in (PRODUCT / app.rsplit(".", 1)[1]).rglob("*.py"):
+        if "tests" not in path.parts:
+            assert not calls.search(path.read_text()), f"{path} enqueues a Celery task itself"

@@ -3,6 +3,7 @@
 from .add_to_dataset_in import AddToDatasetIn
 from .api_key_out import ApiKeyOut
 from .api_key_patch_in import ApiKeyPatchIn
+from .budget_out import BudgetOut
 from .call_out import CallOut
 from .call_out_bodies import CallOutBodies
 from .call_out_kind import CallOutKind
@@ -42,6 +43,7 @@ from .feedback_filters_rating_type_0 import FeedbackFiltersRatingType0
 from .feedback_in import FeedbackIn
 from .feedback_in_rating import FeedbackInRating
 from .feedback_out import FeedbackOut
+from .get_usage_group_by_type_0 import GetUsageGroupByType0
 from .grader_in import GraderIn
 from .grader_in_params import GraderInParams
 from .import_dataset_items_multi_part_body_params import ImportDatasetItemsMultiPartBodyParams
@@ -110,7 +112,13 @@ from .trace_filters_status_type_0 import TraceFiltersStatusType0
 from .trace_out import TraceOut
 from .upload_document_file_params import UploadDocumentFileParams
 from .upload_out import UploadOut
+from .usage_numbers_out import UsageNumbersOut
 from .usage_out import UsageOut
+from .usage_query import UsageQuery
+from .usage_query_group_by_type_0 import UsageQueryGroupByType0
+from .usage_report_out import UsageReportOut
+from .usage_report_out_scope import UsageReportOutScope
+from .usage_row_out import UsageRowOut
 from .version_out import VersionOut
 from .version_query import VersionQuery
 from .workspace_ref import WorkspaceRef
@@ -119,6 +127,7 @@ __all__ = (
     "AddToDatasetIn",
     "ApiKeyOut",
     "ApiKeyPatchIn",
+    "BudgetOut",
     "CallOut",
     "CallOutBodies",
     "CallOutKind",
@@ -158,6 +167,7 @@ __all__ = (
     "FeedbackIn",
     "FeedbackInRating",
     "FeedbackOut",
+    "GetUsageGroupByType0",
     "GraderIn",
     "GraderInParams",
     "ImportDatasetItemsMultiPartBodyParams",
@@ -226,7 +236,13 @@ __all__ = (
     "TraceOut",
     "UploadDocumentFileParams",
     "UploadOut",
+    "UsageNumbersOut",
     "UsageOut",
+    "UsageQuery",
+    "UsageQueryGroupByType0",
+    "UsageReportOut",
+    "UsageReportOutScope",
+    "UsageRowOut",
     "VersionOut",
     "VersionQuery",
     "WorkspaceRef",
