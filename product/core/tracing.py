@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -84,6 +85,13 @@ class TraceScope:
     error: str = ""
     settled: bool = False  # the status was set by the work itself (see ActiveSpan.settled)
     spans: list[RecordedSpan] = field(default_factory=list)
+    # The model attempts made in this scope, summed as they are ledgered (note_call), so the
+    # sink adds them to the trace's totals without reading the ledger back.
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: Decimal = Decimal(0)
+    cost_unknown: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, span: RecordedSpan) -> None:
@@ -186,6 +194,21 @@ def keep(
         scope.user_id = user_id
     if scope.job_id is None and job_id is not None:
         scope.job_id = job_id
+
+
+def note_call(
+    *, input_tokens: int, output_tokens: int, cost_usd: Decimal | None, cost_unknown: bool
+) -> None:
+    """Count one ledgered model attempt into the open trace's totals."""
+    scope = _scope.get()
+    if scope is None:
+        return
+    with scope.lock:
+        scope.calls += 1
+        scope.input_tokens += input_tokens
+        scope.output_tokens += output_tokens
+        scope.cost_usd += cost_usd or Decimal(0)
+        scope.cost_unknown = scope.cost_unknown or cost_unknown
 
 
 def _otel_parent(trace_id: str, parent_span_id: str) -> otel_context.Context | None:

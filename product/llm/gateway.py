@@ -238,6 +238,12 @@ class _Context:
             tracing.keep(
                 workspace_id=self.workspace.pk, user_id=self.user.pk if self.user else None
             )
+            tracing.note_call(
+                input_tokens=call.input_tokens,
+                output_tokens=call.output_tokens,
+                cost_usd=call.cost_usd,
+                cost_unknown=call.cost_unknown,
+            )
         if step is not None:
             _describe_attempt(step, call, response_id=response_id, finish_reason=finish_reason)
         metrics.observe_model_call(

@@ -4,10 +4,14 @@ the messages sent, the OpenTelemetry spans with the GenAI attributes, and the pr
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -21,6 +25,7 @@ from product.jobs.models import Job
 from product.llm import gateway
 from product.llm.errors import ProviderError
 from product.llm.models import LLMCall
+from product.observability import recording
 from product.observability.models import Span, Trace
 
 pytestmark = pytest.mark.usefixtures("devmodel_llm")
@@ -190,3 +195,46 @@ def test_a_failed_attempt_is_a_failed_span_in_the_trace(
     assert attempt.status.status_code.name == "ERROR"
     call = LLMCall.objects.get(span_id=format(attempt.context.span_id, "016x"))
     assert call.status == LLMCall.Status.FAILED and call.trace_id
+
+
+def _part(kind: str, acme: Workspace, *, job: Job | None, trace_id: str, **totals: Any) -> None:
+    scope = tracing.TraceScope(
+        trace_id=trace_id,
+        kind=kind,
+        name="chat.reply" if kind == tracing.JOB else "POST /chat/",
+        feature="chat",
+        workspace_id=acme.pk,
+        job_id=job.pk if job else None,
+        kept=True,
+        **totals,
+    )
+    now = timezone.now()
+    span = tracing.RecordedSpan(
+        trace_id=trace_id,
+        span_id=tracing.new_span_id(),
+        parent_span_id="",
+        kind=kind,
+        name=scope.name,
+        started_at=now - timedelta(seconds=1 if kind == tracing.REQUEST else 0),
+        duration_ms=500.0,
+    )
+    recording.write_spans(scope, [span])
+
+
+@pytest.mark.parametrize("job_first", [False, True])
+def test_a_trace_sums_its_parts_in_either_order(
+    acme: Workspace, alice: User, job_first: bool
+) -> None:
+    job = Job.objects.create(workspace=acme, created_by=alice, kind="chat.reply")
+    title = Job.objects.create(workspace=acme, created_by=alice, kind="chat.title")
+    trace_id = tracing.new_trace_id()
+    request = (tracing.REQUEST, {"job": job})
+    reply = (tracing.JOB, {"job": job, "calls": 2, "output_tokens": 9, "cost_usd": Decimal("0.5")})
+    parts = [reply, request] if job_first else [request, reply]
+    for kind, extra in [*parts, (tracing.JOB, {"job": title, "calls": 1, "output_tokens": 1})]:
+        _part(kind, acme, trace_id=trace_id, **extra)  # type: ignore[arg-type]
+    trace = Trace.objects.get(trace_id=trace_id)
+    assert (trace.name, trace.status, trace.job_id) == ("chat.reply", "ok", job.pk)
+    assert (trace.calls, trace.output_tokens, trace.cost_usd) == (3, 10, Decimal("0.5"))
+    assert trace.ended_at is not None and trace.duration_ms == pytest.approx(1500, abs=50)
+    assert Span.objects.filter(trace_id=trace_id).count() == 3
