@@ -78,6 +78,14 @@ def format_money(value: float) -> str:
     return format_usd(Decimal(str(value)))
 
 
+def format_money_tick(value: float) -> str:
+    """An axis tick: as precise as the scale needs, even below a hundredth of a cent."""
+    if value <= 0 or value >= 0.0001:
+        return format_money(value)
+    decimals = 1 - math.floor(math.log10(value))
+    return f"${value:.{decimals}f}".rstrip("0")
+
+
 def nice_ceiling(value: float) -> float:
     """The smallest 1, 2, 2.5 or 5 × 10^k at or above `value`: the top of the y axis."""
     if value <= 0:
@@ -111,6 +119,8 @@ def _frame(key: str, title: str, summary: str, body: list[str]) -> SafeString:
 
 
 def _axes(days: Sequence[date], top: float, fmt: Format) -> list[str]:
+    if fmt is format_money:
+        fmt = format_money_tick
     parts = ['<g class="chart-grid">']
     labels = [f'<g class="chart-label" font-size="{FONT_SIZE}">']
     ticks = 4
@@ -300,8 +310,8 @@ def requests_chart(report: UsageReport) -> Chart:
     return _chart(
         key="chart-requests",
         title="Requests and errors per day",
-        summary=f"{totals.requests:,} requests, {totals.failed:,} failed "
-        f"({percent(totals.error_rate)}).",
+        summary=f"{totals.requests:,} request{'' if totals.requests == 1 else 's'}, "
+        f"{totals.failed:,} failed ({percent(totals.error_rate)}).",
         draw=stacked_bars,
         days=days,
         series=[ok, failed],

@@ -68,6 +68,12 @@ def complete_before(now: datetime | None = None) -> datetime:
     return floor_hour(now - timedelta(minutes=settings.USAGE_ROLLUP_LAG_MINUTES))
 
 
+def _concrete(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column, f"{name} is not a column"
+    return field
+
+
 def _insert_select(
     model: type[models.Model], source: QuerySet[Any], names: list[str], fixed: dict[str, Any]
 ) -> int:
@@ -77,7 +83,8 @@ def _insert_select(
     """
     select, params = source.query.sql_with_params()
     quote = connection.ops.quote_name
-    columns = [quote(model._meta.get_field(name).column) for name in [*fixed, *names]]
+    fields = {name: _concrete(model, name) for name in [*fixed, *names]}
+    columns = [quote(field.column) for field in fields.values()]
     values = ["%s"] * len(fixed) + [f"grouped.{quote(name)}" for name in names]
     # Every name comes from _meta and is quoted; every value is a parameter.
     sql = (
@@ -86,7 +93,7 @@ def _insert_select(
     )
     # Constants go in as the field would store them (SQLite keeps datetimes as naive UTC text).
     constants = [
-        model._meta.get_field(name).get_db_prep_value(value, connection, prepared=False)
+        fields[name].get_db_prep_value(value, connection, prepared=False)
         for name, value in fixed.items()
     ]
     with connection.cursor() as cursor:
@@ -114,7 +121,7 @@ def _roll_up_hour(hour: datetime) -> int:
 
 
 def _output_field(name: str) -> models.Field[Any, Any]:
-    return UsageHour._meta.get_field(name)  # type: ignore[return-value]
+    return _concrete(UsageHour, name)
 
 
 def _roll_up_days(since: datetime, until: datetime) -> None:

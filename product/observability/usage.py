@@ -348,7 +348,7 @@ def _grouped(
     sql, params = grouped.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
     fixes = [(i, _KEY_TYPES[dim]) for i, dim in enumerate(dims) if dim in _KEY_TYPES]
     if not fixes or not rows or all(isinstance(rows[0][i], kind) for i, kind in fixes):
         return rows

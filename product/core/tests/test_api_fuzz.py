@@ -34,8 +34,10 @@ ALL_CHECKS: list[Any] = list(CHECKS.get_all())
 # the schema names no targets), and an import's rows, each checked the same way; a run's prompt
 # version, graders and their params (registered in code too) and its concurrency cap (a setting),
 # a resume, which only a failed or cancelled run takes, and a comparison's 2 to 5 runs (counted
-# after the key's scope, so a read-only check answers first).
+# after the key's scope, so a read-only check answers first); a usage period, whose `until` must
+# not come before its `since` (default: the first of this month) and which spans 366 days at most.
 CHECKED_BEYOND_THE_SCHEMA = (
+    "get_usage",
     "create_run",
     "resume_run",
     "get_comparison",

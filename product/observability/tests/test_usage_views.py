@@ -17,7 +17,7 @@ from django.utils import timezone
 from product.accounts.models import User, Workspace
 from product.core.tests.test_guardrails import h1_count
 from product.llm.tests.factories import LLMCallFactory
-from product.observability import rollups
+from product.observability import charts, rollups
 
 USAGE = reverse("observability:usage-page")
 EXPORT = reverse("observability:usage-export")
@@ -142,3 +142,10 @@ def test_the_csv_defuses_cells_a_spreadsheet_would_run(
 def test_it_sends_the_anonymous_to_log_in(client: Client) -> None:
     for url in (USAGE, EXPORT):
         assert client.get(url).status_code == 302
+
+
+def test_the_axes_of_tiny_amounts_say_distinct_numbers() -> None:
+    top = charts.nice_ceiling(0.000015)
+    ticks = [charts.format_money_tick(top * n / 4) for n in (0, 2, 4)]
+    assert ticks == ["$0.00", "$0.00001", "$0.00002"]
+    assert charts.nice_ceiling(0.17) == 0.2 and charts.nice_ceiling(180) == 200
