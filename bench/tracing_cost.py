@@ -149,7 +149,7 @@ def measure() -> dict[str, Any]:
     from product.core import tracing
     from product.llm import gateway
     from product.llm.models import LLMCall
-    from product.observability import recording
+    from product.observability import services
     from product.observability.models import Trace
 
     user = User.objects.create_user("bench@example.com", "bench-password-123")
@@ -228,7 +228,7 @@ def measure() -> dict[str, Any]:
 
     def timed_sink(scope: Any, spans: list[Any]) -> None:
         started = time.thread_time()
-        recording.write_spans(scope, spans)
+        services.write_spans(scope, spans)
         sink_cpu_us.append((time.thread_time() - started) * 1e6)
 
     tracing.set_sink(timed_sink)
@@ -252,7 +252,7 @@ def measure() -> dict[str, Any]:
             cpu = time.process_time() - cpu
             walls[name] += time.perf_counter() - wall
             samples[name].append(cpu / per_round * 1e6)
-    tracing.set_sink(recording.write_spans)
+    tracing.set_sink(services.write_spans)
 
     cpu_us = {name: round(statistics.median(values), 1) for name, values in samples.items()}
     recorder_us = recorder_cpu_per_attempt(tracing, spaces["tracing"].pk)

@@ -13,9 +13,9 @@ class ObservabilityConfig(AppConfig):
         # The recorder lives in core (every layer records into it); this app is where its spans
         # are kept, so it registers the sink (core never imports an app above it).
         from product.core import tracing
-        from product.observability import recording
+        from product.observability import services
 
-        tracing.set_sink(recording.write_spans)
+        tracing.set_sink(services.write_spans)
 
         from product.observability import retention
 

@@ -4,7 +4,7 @@ A trace is what one request or job did, keyed by a 32-hex trace id (OpenTelemetr
 is on). Its model attempts are the ledger's `LLMCall` rows (with `trace_id`, `span_id`,
 `parent_span_id`); everything else it did (the request that accepted it, the wait in the queue,
 the job, retrieval, tool calls, grading, ingestion stages) is a `Span`. `Trace` sums them up for
-lists and filters; product/observability/recording.py writes both when the request or job ends.
+lists and filters; product/observability/services.py writes both when the request or job ends.
 """
 
 from __future__ import annotations

@@ -165,6 +165,8 @@ def call_detail(request: AuthenticatedHttpRequest, trace_id: str, pk: uuid.UUID)
     return render(request, "observability/call_detail.html", context)
 
 
+@require_GET
+@login_required
 def usage_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     workspace = get_current_workspace(request)
     period_name, group_by = _usage_choices(request)

@@ -25,7 +25,7 @@ from product.jobs.models import Job
 from product.llm import gateway
 from product.llm.errors import ProviderError
 from product.llm.models import LLMCall
-from product.observability import recording
+from product.observability import services
 from product.observability.models import Span, Trace
 
 pytestmark = pytest.mark.usefixtures("devmodel_llm")
@@ -218,7 +218,7 @@ def _part(kind: str, acme: Workspace, *, job: Job | None, trace_id: str, **total
         started_at=now - timedelta(seconds=1 if kind == tracing.REQUEST else 0),
         duration_ms=500.0,
     )
-    recording.write_spans(scope, [span])
+    services.write_spans(scope, [span])
 
 
 @pytest.mark.parametrize("job_first", [False, True])

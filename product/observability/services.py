@@ -1,4 +1,5 @@
-"""The trace sink: write a finished request's or job's spans, and add it to its trace's row.
+"""Writes of traces: the sink that stores a finished request's or job's spans and adds it to its
+trace's row. (The other writes of this app: rollups.py for usage, retention.py for pruning.)
 
 product/core/tracing.py records in memory and calls `write_spans` once per scope (registered in
 apps.py). Two statements, in SQL of our own rather than the ORM's: one multi-row INSERT of the
