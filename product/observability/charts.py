@@ -26,7 +26,7 @@ Number = float | Decimal | int
 Format = Callable[[float], str]
 
 WIDTH, HEIGHT = 420, 200
-LEFT, RIGHT, TOP, BOTTOM = 56, 8, 10, 24
+LEFT, RIGHT, TOP, BOTTOM = 66, 8, 10, 24  # room on the left for "$0.00002"
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 TONES = ("s1", "s2", "s3", "s4", "s5", "s6")
 X_LABELS = 5
