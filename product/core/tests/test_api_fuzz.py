@@ -10,6 +10,7 @@ KEEL_FUZZ_EXAMPLES / KEEL_FUZZ_STEPS for a deeper run."""
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -120,6 +121,11 @@ def test_it_survives_any_sequence_of_calls(api_key: str) -> None:
     class Workflow(without_streams.as_state_machine()):  # type: ignore[misc]
         def before_call(self, case: Any) -> None:
             page_from_the_start(case)
+            # A link inferred from a field that was null (a conversation's `collection_id`)
+            # fills a path with "None": no object has that id, as for any id that names none.
+            for name, value in (case.path_parameters or {}).items():
+                if value is None or value == "None":
+                    case.path_parameters[name] = str(uuid.uuid4())
 
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
             return {"headers": {"Authorization": f"Bearer {api_key}"}}
