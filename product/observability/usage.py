@@ -28,10 +28,10 @@ from django.db.models.aggregates import Aggregate
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from product.accounts.models import Membership, User, Workspace
+from product.accounts.models import User, Workspace
 from product.llm import quotas
 from product.llm.models import LLMCall
-from product.observability import histograms
+from product.observability import histograms, selectors
 from product.observability.models import UsageDay, UsageWatermark
 
 ZERO = Decimal(0)
@@ -310,11 +310,9 @@ def visible_user(user: User, workspace: Workspace) -> User | None:
     """None when `user` may see everyone's usage (owner, admin), else `user`: members see theirs.
 
     Not a member at all: Http404's rule elsewhere; here nothing (a user id that matches no rows).
+    The rule is the traces' one (`selectors.sees_all_traces`): one place says who sees whose calls.
     """
-    membership = Membership.objects.filter(user=user, workspace=workspace).first()
-    if membership is not None and membership.can_manage:
-        return None
-    return user
+    return None if selectors.sees_all_traces(user, workspace) else user
 
 
 # --- Reading: rollups + the live ledger ---------------------------------------------------------
