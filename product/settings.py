@@ -159,6 +159,11 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+    if TESTING:
+        # A file, as in `make dev`, not Django's in-memory default: memory with a shared cache
+        # locks whole tables and fails a second writer at once, so a test with a worker thread
+        # failed now and then where the product waits out the busy timeout.
+        DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_keel.sqlite3")}
 DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -451,11 +456,9 @@ JOB_MAX_ATTEMPTS: int = env.int("JOB_MAX_ATTEMPTS", default=3)
 REAPER_EVERY_S: float = env.float("REAPER_EVERY_S", default=30.0)
 # --- Evaluations ----------------------------------------------------------------------------
 # Cases of one run in flight at once on a worker (each waits on a model, not on the CPU), unless
-# the run asks for another number; never more than the cap. SQLite serialises writers: fewer; and
-# the tests' in-memory SQLite (shared cache) fails a second writer at once instead of waiting, so
-# its runs go one case at a time unless a test asks otherwise.
+# the run asks for another number; never more than the cap. SQLite serialises writers: fewer.
 EVAL_DEFAULT_CONCURRENCY: int = env.int(
-    "EVAL_DEFAULT_CONCURRENCY", default=32 if DATABASE_IS_POSTGRES else (1 if TESTING else 8)
+    "EVAL_DEFAULT_CONCURRENCY", default=32 if DATABASE_IS_POSTGRES else 8
 )
 EVAL_MAX_CONCURRENCY: int = env.int("EVAL_MAX_CONCURRENCY", default=256)
 # A fault point for the chaos test only: pause this long inside the transaction that ends a job,

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from product.accounts.models import User, Workspace
@@ -108,10 +107,6 @@ def test_it_reports_month_spend(acme: Workspace) -> None:
     assert quotas.month_spend(acme) == Decimal("0.5")
 
 
-@pytest.mark.skipif(
-    not settings.DATABASE_IS_POSTGRES,
-    reason="the in-memory SQLite test database locks whole tables; CI runs this on Postgres",
-)
 @pytest.mark.django_db(transaction=True)
 def test_it_never_overshoots_the_budget_with_20_concurrent_reservations(
     alice: User, acme: Workspace, settings: Any
