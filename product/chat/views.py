@@ -94,7 +94,9 @@ def _message_context(history: list[Message], *, viewer: User) -> dict[str, Any]:
         "last_user_message": last_user,
         "streaming": streaming,
         # The composer's Stop button posts here (chat.js follows the reply being written later).
-        "stop_url": reverse("chat:message-stop", kwargs={"pk": last.pk}) if streaming and last else "",
+        "stop_url": reverse("chat:message-stop", kwargs={"pk": last.pk})
+        if streaming and last
+        else "",
     }
 
 
