@@ -92,7 +92,12 @@ def test_it_streams_and_resumes_after_a_reload(chat: Page) -> None:
         # Exactly the scripted text: nothing lost, nothing doubled.
         assert finished_text(tab).inner_text().strip() == SLOW_REPLY
     second.close()
-    expect(chat.locator("[data-message-meta]").last).to_contain_text("out tokens")
+    # Model, tokens, cost and latency wait behind "Details".
+    meta = chat.locator("[data-message-meta]").last
+    expect(meta).to_contain_text("out tokens")
+    expect(meta).to_be_hidden()
+    last_reply(chat).locator("summary", has_text="Details").click()
+    expect(meta).to_be_visible()
 
 
 def test_it_keeps_a_stopped_partial_reply(chat: Page) -> None:
@@ -125,18 +130,17 @@ def test_it_regenerates_and_edits(chat: Page) -> None:
     expect(chat.locator("article.message-user")).to_contain_text("The edited answer.")
 
 
-def test_it_shows_the_generated_title_in_the_sidebar(chat: Page, screenshots_dir: Path) -> None:
+def test_it_shows_the_generated_title_in_the_sidebar(chat: Page) -> None:
     send(chat, "Plan the spring launch [[reply: Here is a plan.]]")
     expect(finished_text(chat)).to_have_text("Here is a plan.", timeout=TIMEOUT)
     current = chat.locator("#history a[aria-current=page]")
-    # The dev model answers the title prompt with an echo of the first message.
-    expect(current).to_have_text(re.compile(r"Echo: Plan the spring launch"), timeout=TIMEOUT)
+    # The dev model answers the title prompt with a title (title case): not the provisional one.
+    expect(current).to_have_text("Plan the Spring Launch", timeout=TIMEOUT)
     # The page header follows the sidebar without a reload.
     expect(chat.locator("h1#conversation-title")).to_have_text(
-        re.compile(r"Echo: Plan the spring launch"), timeout=TIMEOUT
+        "Plan the Spring Launch", timeout=TIMEOUT
     )
     wait_idle(chat)
-    chat.screenshot(path=screenshots_dir / "chat.png", full_page=True)
 
 
 def test_it_recovers_from_a_provider_error(chat: Page) -> None:
@@ -190,3 +194,227 @@ def test_it_hides_a_conversation_from_another_person(
         assert "Private." not in page.content()
     finally:
         context.close()
+
+
+# --- The chat experience: composer, following the stream, copy, phone, shortcuts ----------------
+
+CODE_REPLY = (
+    "Add them like this:\n\n```python\ndef add(a, b):\n    return a + b  # both ints\n```\n\n"
+    "> Tip: type hints help.\n\nThat is all."
+)
+CODE = "def add(a, b):\n    return a + b  # both ints\n"
+
+
+def box(locator: Locator) -> dict[str, float]:
+    found = locator.bounding_box()
+    assert found is not None, "the element is laid out"
+    return {
+        "top": found["y"],
+        "bottom": found["y"] + found["height"],
+        "left": found["x"],
+        "right": found["x"] + found["width"],
+    }
+
+
+def distance_from_bottom(page: Page) -> float:
+    return float(
+        page.evaluate("document.documentElement.scrollHeight - window.innerHeight - window.scrollY")
+    )
+
+
+def test_it_pins_the_composer_and_puts_stop_inside_it(chat: Page) -> None:
+    viewport = chat.viewport_size
+    assert viewport is not None
+    composer = chat.locator("[data-composer]")
+    # At the bottom of the viewport even before the first message.
+    assert abs(box(composer)["bottom"] - viewport["height"]) <= 2
+    hint = chat.locator("[data-composer-hint]")
+    expect(hint).to_have_text("Type a message")
+    expect(chat.locator("[data-composer-send]")).to_be_disabled()
+    send(chat, "[[tokens: 400]] [[delay_ms: 40]]")
+    streaming = chat.locator("[data-stream-text]")
+    expect(streaming).to_have_text(re.compile(r"\S+ \S+ \S+"), timeout=TIMEOUT)
+    # Only the reply being written is a live region, busy while it is written.
+    expect(streaming).to_have_attribute("aria-live", "polite")
+    expect(streaming).to_have_attribute("aria-busy", "true")
+    assert chat.locator("#message-list").get_attribute("aria-live") is None
+    # Stop replaces Send inside the composer box; the reply itself has no Stop.
+    stop = chat.locator(".composer-box [data-stop]")
+    expect(stop).to_be_visible()
+    expect(chat.get_by_role("button", name="Stop")).to_have_count(1)
+    expect(chat.locator("[data-composer-send]")).to_be_hidden()
+    expect(last_reply(chat).locator("[data-stop]")).to_have_count(0)
+    expect(hint).to_have_text("A reply is being written — press Stop or wait")
+    # Enter while the reply streams says why nothing was sent.
+    chat.fill("[data-composer-text]", "Another question")
+    chat.press("[data-composer-text]", "Enter")
+    expect(hint).to_have_attribute("data-flash", "")
+    expect(hint).to_be_visible()
+    expect(chat.locator("article.message-user")).to_have_count(1)
+    stop.click()
+    expect(last_reply(chat)).to_contain_text("Stopped.", timeout=TIMEOUT)
+    wait_idle(chat)
+    expect(chat.locator("[data-composer-send]")).to_be_enabled()
+    expect(stop).to_be_hidden()
+    expect(hint).to_have_text("")
+    # The composer stays pinned to the bottom and the reply ends above it.
+    assert abs(box(composer)["bottom"] - viewport["height"]) <= 2
+    assert box(last_reply(chat))["bottom"] <= box(composer)["top"] + 1
+
+
+def test_it_follows_a_long_stream_until_the_person_scrolls_up(chat: Page) -> None:
+    send(chat, "[[tokens: 900]] [[delay_ms: 25]]")
+    streaming = chat.locator("[data-stream-text]")
+    expect(streaming).not_to_be_empty(timeout=TIMEOUT)
+    viewport = chat.viewport_size
+    assert viewport is not None
+    # Wait until the reply is taller than the window, then check it is followed.
+    for _ in range(100):
+        if box(streaming)["bottom"] - box(streaming)["top"] > viewport["height"]:
+            break
+        chat.wait_for_timeout(200)
+    else:
+        pytest.fail("the streamed reply never outgrew the window")
+    chat.wait_for_timeout(300)
+    composer_top = box(chat.locator("[data-composer]"))["top"]
+    newest = box(streaming)["bottom"]
+    # The newest line shows just above the composer, and the page is at its bottom.
+    assert composer_top - viewport["height"] / 3 <= newest <= composer_top + 2, "newest in view"
+    assert distance_from_bottom(chat) <= 80
+    jump = chat.locator("[data-jump-latest]")
+    expect(jump).to_be_hidden()
+    # Scrolling up stops following: the page stays where the person put it.
+    chat.mouse.move(viewport["width"] / 2, viewport["height"] / 3)
+    chat.mouse.wheel(0, -600)
+    expect(jump).to_be_visible(timeout=5_000)
+    expect(jump).to_have_accessible_name(re.compile("Jump to latest"))
+    away = distance_from_bottom(chat)
+    chat.wait_for_timeout(600)
+    assert distance_from_bottom(chat) >= away, "the stream no longer pulls the page down"
+    assert distance_from_bottom(chat) > 100
+    jump.click()
+    expect(jump).to_be_hidden()
+    chat.wait_for_timeout(400)
+    assert distance_from_bottom(chat) <= 80, "back at the latest, and following again"
+    chat.keyboard.press("Escape")  # stops the reply: the test is done with it
+    expect(last_reply(chat)).to_contain_text("Stopped.", timeout=TIMEOUT)
+
+
+def test_it_copies_replies_and_code_and_highlights_the_code(
+    browser: Browser, stack: Stack, person: str, screenshots_dir: Path
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.url)
+    try:
+        page = sign_in(context, stack, person)
+        page.goto(f"{stack.url}/chat/new/")
+        send(page, f"How do I add two numbers in Python? [[reply: {CODE_REPLY}]]")
+        expect(finished_text(page)).to_contain_text("That is all.", timeout=TIMEOUT)
+        wait_idle(page)
+        reply = last_reply(page)
+        # Highlighted on the server: Pygments' token spans inside code.language-python.
+        code = reply.locator("pre code.language-python")
+        expect(code.locator("span.k").first).to_have_text("def")
+        expect(code.locator("span.nf")).to_have_text("add")
+        expect(reply.locator(".code-bar")).to_contain_text("python")
+        # Quotes look like quotes.
+        quote = reply.locator(".prose blockquote")
+        assert quote.evaluate("el => getComputedStyle(el).borderLeftStyle") == "solid"
+        # The code block's Copy copies the code; the reply's copies its markdown.
+        reply.locator("[data-copy-code]").click()
+        expect(reply.locator("[data-copy-code]")).to_have_text("Copied")
+        assert page.evaluate("navigator.clipboard.readText()") == CODE
+        actions = reply.locator("[data-message-actions]")
+        actions.get_by_role("button", name="Copy the reply").click()
+        expect(actions.get_by_role("button", name="Copy the reply")).to_have_text("Copied")
+        assert page.evaluate("navigator.clipboard.readText()") == CODE_REPLY
+        # The last reply's action row: Copy, Regenerate, the thumbs, Details.
+        for name in ("Copy the reply", "Regenerate", "Good answer", "Bad answer"):
+            expect(actions.get_by_role("button", name=name)).to_be_visible()
+        expect(actions.locator("summary", has_text="Details")).to_be_visible()
+        page.mouse.move(10, 10)
+        page.wait_for_timeout(1600)  # "Copied" turns back into "Copy" for the screenshot
+        page.screenshot(path=screenshots_dir / "chat.png")
+    finally:
+        context.close()
+
+
+def test_it_fits_a_phone_with_a_drawer_and_a_compact_header(
+    browser: Browser, stack: Stack, person: str, screenshots_dir: Path
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = sign_in(context, stack, person)
+        page.goto(f"{stack.url}/chat/new/")
+        send(page, f"How do I add two numbers in Python? [[reply: {CODE_REPLY}]]")
+        expect(finished_text(page)).to_contain_text("That is all.", timeout=TIMEOUT)
+        wait_idle(page)
+        page.evaluate("window.scrollTo(0, 0)")
+        # The history is a drawer, closed until "Chats" opens it.
+        drawer = page.locator("#chat-history")
+        expect(drawer).to_be_hidden()
+        toggle = page.get_by_role("link", name="Chats")
+        toggle.click()
+        expect(drawer).to_be_visible()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        expect(drawer.locator("a[aria-current=page]")).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(drawer).to_be_hidden()
+        # Title and options share one compact row; Rename and Delete wait in the menu.
+        title = box(page.locator("h1#conversation-title"))
+        options = page.locator(".chat-menu > summary")
+        expect(options).to_be_visible()
+        expect(options).to_have_attribute("aria-label", "Conversation options")
+        assert abs(box(options)["top"] - title["top"]) < 24
+        expect(page.get_by_label("Rename")).to_be_hidden()
+        options.click()
+        expect(page.get_by_label("Rename")).to_be_visible()
+        assert box(page.locator(".chat-menu-panel"))["right"] <= 390
+        options.click()
+        # The conversation starts right below the header.
+        header = box(page.locator(".chat-header"))
+        first = box(page.locator("article.message").first)
+        assert 0 <= first["top"] - header["bottom"] < 90
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        # At the bottom, the reply ends above the composer, never under it.
+        page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+        page.wait_for_timeout(200)
+        composer = box(page.locator("[data-composer]"))
+        assert composer["bottom"] <= 844 + 1
+        assert box(last_reply(page))["bottom"] <= composer["top"] + 1
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.screenshot(path=screenshots_dir / "chat-phone.png")
+    finally:
+        context.close()
+
+
+def test_it_answers_keyboard_shortcuts(chat: Page, stack: Stack) -> None:
+    send(chat, "[[reply: Short.]]")
+    expect(finished_text(chat)).to_have_text("Short.", timeout=TIMEOUT)
+    wait_idle(chat)
+    chat.locator("h1#conversation-title").click()  # focus on the page, not in a field
+    shortcuts = chat.locator("[data-chat-shortcuts]")
+    chat.keyboard.press("?")
+    expect(shortcuts.locator("dl")).to_be_visible()
+    expect(shortcuts).to_contain_text("New chat")
+    chat.keyboard.press("Escape")
+    expect(shortcuts.locator("dl")).to_be_hidden()
+    composer = chat.locator("[data-composer-text]")
+    chat.keyboard.press("/")
+    expect(composer).to_be_focused()
+    expect(composer).to_have_value("")
+    chat.locator("#chat-search").focus()
+    chat.keyboard.press("Shift+Escape")
+    expect(composer).to_be_focused()
+    # A visible focus ring on keyboard focus.
+    chat.keyboard.press("Shift+Tab")
+    assert chat.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    # Esc stops the reply being written.
+    send(chat, "[[tokens: 300]] [[delay_ms: 50]]")
+    expect(chat.locator("[data-stream-text]")).not_to_be_empty(timeout=TIMEOUT)
+    composer.focus()
+    chat.keyboard.press("Escape")
+    expect(last_reply(chat)).to_contain_text("Stopped.", timeout=TIMEOUT)
+    wait_idle(chat)
+    chat.keyboard.press("Control+Shift+O")
+    expect(chat).to_have_url(f"{stack.url}/chat/new/", timeout=TIMEOUT)

@@ -44,7 +44,8 @@ def test_a_reply_s_trace_shows_the_model_attempt_with_its_messages(
     send(sailor, f"{QUESTION} [[reply: {ANSWER}]]")
     expect(finished_text(sailor)).to_have_text(ANSWER, timeout=TIMEOUT)
 
-    # The SSE `done` fragment brought the reply's link to its trace.
+    # The SSE `done` fragment brought the reply's link to its trace, behind "Details".
+    last_reply(sailor).locator("summary", has_text="Details").click()
     last_reply(sailor).get_by_role("link", name="Trace").click()
     expect(sailor).to_have_url(re.compile(r"/observability/traces/[0-9a-f]{32}/$"), timeout=TIMEOUT)
     waterfall = sailor.get_by_test_id("waterfall")

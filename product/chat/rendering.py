@@ -4,7 +4,12 @@ Model output is untrusted (a prompt injection can make a model write anything). 
 with raw HTML off, so tags in the text come out escaped; nh3 then keeps only the tags and
 attributes listed here. No `img` at all: a remote image is an exfiltration channel (its URL can
 carry the conversation), and nh3's defaults would keep it. Links keep only http(s) URLs and get
-rel="noopener nofollow". No classes, ids, styles, event handlers or hx-* attributes survive.
+rel="noopener nofollow". No ids, styles, event handlers or hx-* attributes survive, and the only
+classes are those of code highlighting: fenced code in a language of `LANGUAGES` is highlighted
+here, server-side, by Pygments (short token classes on `span`, so the CSS can colour it with no JS),
+and its `code` keeps `class="language-x"`. The allowlist names each class, so a model writing
+`<span class="...">` (escaped anyway, raw HTML is off) or any other class gets nothing through.
+Paragraphs left empty by the sanitiser (a removed image) are dropped.
 
 A grounded reply's citation markers ([n]) become links to Keel's own passage pages, which the
 sanitiser would refuse (a class, a relative URL). They are inserted after it, by
@@ -24,6 +29,11 @@ from functools import cache
 import nh3
 from django.utils.html import format_html
 from markdown_it import MarkdownIt
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.token import STANDARD_TYPES
+from pygments.util import ClassNotFound
 
 from product.knowledge import grounding
 
@@ -31,32 +41,70 @@ ALLOWED_TAGS = frozenset(
     {
         "p", "br", "hr", "strong", "em", "del", "code", "pre", "blockquote",
         "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "a",
-        "table", "thead", "tbody", "tr", "th", "td",
+        "table", "thead", "tbody", "tr", "th", "td", "span",
     }
 )  # fmt: skip
+# Fence languages that are highlighted (and keep their `language-x` class): what models write most.
+# Any other language is plain escaped code, as is a fence without one.
+LANGUAGES = frozenset(
+    {
+        "bash", "c", "cpp", "csharp", "css", "diff", "dockerfile", "go", "html", "ini", "java",
+        "javascript", "js", "json", "jsx", "kotlin", "markdown", "php", "python", "py", "ruby",
+        "rust", "sh", "shell", "sql", "swift", "toml", "ts", "tsx", "typescript", "xml", "yaml",
+        "yml",
+    }
+)  # fmt: skip
+# Pygments' short token classes ("k", "s2", "nf", …): the only classes a `span` may carry.
+TOKEN_CLASSES = frozenset(name for name in STANDARD_TYPES.values() if name)
+ALLOWED_CLASSES = {
+    "span": set(TOKEN_CLASSES),
+    "code": {f"language-{language}" for language in LANGUAGES},
+}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"align"}}
 URL_SCHEMES = frozenset({"http", "https"})
 LINK_REL = "noopener nofollow"
 
 
+_FORMATTER = HtmlFormatter(nowrap=True)
+_EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>\n?")
+# What the class allowlist leaves of a class it refused entirely (`<` in text is always escaped).
+_EMPTY_CLASS = re.compile(r'<(code|span) class="">')
+
+
+def highlight_code(code: str, language: str, attrs: str = "") -> str:
+    """Pygments' token spans for a fence in a known language; "" (markdown-it then escapes the
+    code itself) for any other."""
+    language = language.lower()
+    if language not in LANGUAGES:
+        return ""
+    try:
+        lexer = get_lexer_by_name(language)
+    except ClassNotFound:
+        return ""
+    return str(pygments_highlight(code, lexer, _FORMATTER))
+
+
 @cache
 def _markdown() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
-        ["table", "strikethrough"]
-    )
+    return MarkdownIt(
+        "commonmark", {"html": False, "linkify": False, "highlight": highlight_code}
+    ).enable(["table", "strikethrough"])
 
 
 def sanitize_html(html: str) -> str:
-    return nh3.clean(
+    clean = nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),
         attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+        allowed_classes={tag: set(names) for tag, names in ALLOWED_CLASSES.items()},
         url_schemes=set(URL_SCHEMES),
         link_rel=LINK_REL,
         strip_comments=True,
         # Relative URLs would point into Keel itself (e.g. a POST-less logout link): refuse them.
         url_relative="deny",
     )
+    # A paragraph that held only a removed image would leave a blank gap in the reply.
+    return _EMPTY_PARAGRAPH.sub("", _EMPTY_CLASS.sub(r"<\1>", clean))
 
 
 def render_markdown(text: str) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Iterable
@@ -711,9 +712,26 @@ def _provisional_title(text: str) -> str:
     return plain[:57].rsplit(" ", 1)[0] + "…"
 
 
+# What a model wraps a title in: heading hashes and quote marks before it, a "Title:" label (or
+# the dev model's "Echo:"), markdown links and images (their text stays), emphasis and code marks.
+_TITLE_LEAD = re.compile(r"^(?:\s*(?:#{1,6}\s+|>\s*|[-*+]\s+))+")
+_TITLE_LABEL = re.compile(r"^\s*(?:echo|title)\s*:\s*", re.IGNORECASE)
+_TITLE_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+# Underscores only at a word's edge: `snake_case` inside a word is a name, not emphasis.
+_TITLE_MARKS = re.compile(r"[`*~]+|(?<!\w)_+|_+(?!\w)")
+_TITLE_QUOTES = "\"'“”‘’«» "
+
+
 def _clean_title(text: str) -> str:
+    """A model's answer to the title prompt as a plain one-line title."""
     first = next((line for line in text.splitlines() if line.strip()), "")
-    return first.strip().strip("#*_`\"' ").strip()[:MAX_TITLE_CHARS]
+    title = _TITLE_LEAD.sub("", first)
+    title = _TITLE_MARKS.sub("", _TITLE_LINK.sub(r"\1", title))
+    previous = None
+    while previous != title:
+        previous = title
+        title = _TITLE_LABEL.sub("", title).strip(_TITLE_QUOTES)
+    return " ".join(title.split())[:MAX_TITLE_CHARS].strip()
 
 
 @transaction.atomic

@@ -93,6 +93,10 @@ def _message_context(history: list[Message], *, viewer: User) -> dict[str, Any]:
         "last_message": last,
         "last_user_message": last_user,
         "streaming": streaming,
+        # The composer's Stop button posts here (chat.js follows the reply being written later).
+        "stop_url": reverse("chat:message-stop", kwargs={"pk": last.pk})
+        if streaming and last
+        else "",
     }
 
 

@@ -40,6 +40,7 @@ from starlette.routing import Route
 from product.devmodel.grounded import find_sources, grounded_reply, without_sources
 from product.devmodel.judge import find_judge_request, instructions_of, verdict
 from product.devmodel.tasks import split_task, task_reply
+from product.devmodel.titles import is_title_request, title_reply
 from product.devmodel.words import all_words, content_words
 
 MODELS = ["keel-dev-small", "keel-dev-large"]
@@ -225,9 +226,12 @@ def script_text(last_user: str) -> str:
     return last_user
 
 
-def build_reply(script: Script, last_user: str, sources: str | None = None) -> str:
-    """The reply's text: scripted by markers, a judge's verdict, grounded in a sources block, an
-    extract in Ask once's task layout, or the default echo (in that order)."""
+def build_reply(
+    script: Script, last_user: str, sources: str | None = None, *, title: bool = False
+) -> str:
+    """The reply's text: scripted by markers, a title (when the system message asks for one), a
+    judge's verdict, grounded in a sources block, an extract in Ask once's task layout, or the
+    default echo (in that order)."""
     judged = None if script.overrides_reply else find_judge_request(last_user)
     task = None if script.overrides_reply else split_task(strip_markers(last_user))
     if script.reply is not None:
@@ -240,6 +244,8 @@ def build_reply(script: Script, last_user: str, sources: str | None = None) -> s
             words *= 2
             text = _lorem(last_user, words)
         text = ENCODING.decode(ENCODING.encode_ordinary(text)[: script.tokens])
+    elif title:
+        text = title_reply(strip_markers(last_user))
     elif judged is not None:
         text = verdict(judged)
     elif sources is not None and not script.overrides_reply:
@@ -362,7 +368,13 @@ async def chat_completions(request: Request) -> Response:
 
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
     sources = find_sources([_content_text(m.get("content")) for m in messages])
-    pieces = token_pieces(build_reply(script, last_user, sources))
+    system = "\n".join(
+        _content_text(m.get("content"))
+        for m in messages
+        if isinstance(m, dict) and m.get("role") == "system"
+    )
+    reply = build_reply(script, last_user, sources, title=is_title_request(system))
+    pieces = token_pieces(reply)
     finish_reason = "stop"
     if isinstance(max_tokens, int) and len(pieces) > max_tokens:
         # Pieces can merge multi-byte tokens, so this may cut a hair short: fine for a double.

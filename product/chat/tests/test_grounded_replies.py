@@ -220,7 +220,8 @@ def test_it_shows_the_raw_text_while_streaming(
     )
     page = alice_client.get(f"/chat/{grounded.pk}/").content.decode()
     assert (
-        '<div class="message-body message-streaming" data-stream-text>Every 30 s [1]</div>' in page
+        '<div class="message-body message-streaming" data-stream-text aria-live="polite" '
+        'aria-busy="true">Every 30 s [1]</div>' in page
     )
     assert 'class="citation"' not in page
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from product.chat.rendering import render_markdown, render_with_citations
+from product.chat.rendering import render_markdown, render_with_citations, sanitize_html
 
 HOSTILE = (
     "Here is **bold** text.\n\n"
@@ -22,8 +22,49 @@ def test_it_renders_markdown() -> None:
 
 
 def test_it_keeps_code_blocks_readable() -> None:
-    html = render_markdown("```python\ndef f():\n    return 1 < 2\n```")
+    html = render_markdown("```\ndef f():\n    return 1 < 2\n```")
     assert "<pre><code>def f():\n    return 1 &lt; 2\n</code></pre>" in html
+
+
+def test_it_highlights_python_with_token_spans() -> None:
+    html = render_markdown("```python\ndef f():\n    return 'a' < 2  # why\n```")
+    assert html.startswith('<pre><code class="language-python">')
+    assert '<span class="k">def</span>' in html
+    assert '<span class="nf">f</span>' in html
+    assert '<span class="c1"># why</span>' in html
+    assert '<span class="o">&lt;</span>' in html
+    # The code reads the same once the spans are gone.
+    assert re.sub(r"<[^>]+>", "", html).strip() == "def f():\n    return 'a' &lt; 2  # why"
+
+
+def test_it_keeps_a_hostile_fence_escaped() -> None:
+    html = render_markdown('```html\n<script>alert(1)</script><img src=x onerror="y()">\n```')
+    assert "<script" not in html and "<img" not in html
+    assert "&lt;" in html and '<span class="nt">script</span>' in html
+    assert not re.search(r"<[a-z]+[^>]*\son[a-z]+=", html)
+
+
+def test_it_shows_an_unknown_language_as_plain_escaped_code() -> None:
+    html = render_markdown("```klingon\n<b>qapla'</b>\n```")
+    assert html == "<pre><code>&lt;b&gt;qapla'&lt;/b&gt;\n</code></pre>\n"
+
+
+def test_it_strips_classes_outside_the_allowlist() -> None:
+    html = sanitize_html(
+        '<span class="k evil">a</span><span class="htmx-request">b</span>'
+        '<code class="language-python language-evil">c</code><p class="k">d</p>'
+        '<pre class="x"><code class="language-klingon">e</code></pre>'
+    )
+    assert html == (
+        '<span class="k">a</span><span>b</span><code class="language-python">c</code>'
+        "<p>d</p><pre><code>e</code></pre>"
+    )
+
+
+def test_it_drops_the_paragraph_a_removed_image_leaves() -> None:
+    html = render_markdown("Before.\n\n![pixel](https://evil.example/pixel.png)\n\nAfter.")
+    assert html == "<p>Before.</p>\n<p>After.</p>\n"
+    assert "<p></p>" not in render_markdown(HOSTILE)
 
 
 def test_it_escapes_raw_html() -> None:

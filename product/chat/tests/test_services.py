@@ -189,8 +189,24 @@ def test_it_generates_a_title_after_the_first_reply(
     job_services.run_job(conversation.title_job_id)
     conversation.refresh_from_db()
     assert conversation.title_generated
-    assert conversation.title
-    assert "[[" not in conversation.title
+    # The dev model answers the title prompt like a model would: a title, not its echo reply.
+    assert conversation.title == "Plan the Product Launch"
+
+
+@pytest.mark.parametrize(
+    ("answer", "title"),
+    [
+        ("Echo: Explain queues slowly\n\nHere is a short answer.", "Explain queues slowly"),
+        ("Plan: Use `celery` with **Redis**", "Plan: Use celery with Redis"),
+        ("Title: *Spring launch* plan", "Spring launch plan"),
+        ("## “Queues in [Celery](https://docs.celeryq.dev)”", "Queues in Celery"),
+        ("> Title: 'Rename snake_case fields'", "Rename snake_case fields"),
+        ("**Title:** Echo: _Budget_ review", "Budget review"),
+        ("\n\n  ", ""),
+    ],
+)
+def test_it_cleans_markdown_and_labels_off_a_title(answer: str, title: str) -> None:
+    assert services._clean_title(answer) == title
 
 
 def test_it_keeps_a_title_a_person_set(conversation: Conversation, alice: User) -> None:
