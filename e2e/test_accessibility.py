@@ -229,6 +229,16 @@ def test_the_workspace_switcher_shows_a_long_name_whole(ada: Page, stack: Stack)
     assert box and sidebar and box["x"] + box["width"] <= sidebar["x"] + sidebar["width"]
 
 
+def test_a_new_key_is_shown_in_a_monospace_font(ada: Page, stack: Stack) -> None:
+    ada.goto(f"{stack.url}/keys/new/")
+    ada.get_by_label("Name").fill("Typeface check")
+    ada.get_by_role("button", name="Create key").click()
+    key = ada.locator("[data-new-key]")
+    expect(key).to_have_value(re.compile(r"^keel_live_"))
+    # Every character of a key must be told apart (l, 1, I; 0, O): a fixed-width face does that.
+    assert "monospace" in key.evaluate("(el) => getComputedStyle(el).fontFamily")
+
+
 def focused(page: Page) -> str:
     """What has the keyboard focus, as a person would name it."""
     return str(
@@ -279,5 +289,7 @@ def test_the_frame_works_from_the_keyboard_on_a_phone(
     tab_to(page, "Log out", limit=5)
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/$"), timeout=TIMEOUT)
-    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    expect(
+        page.get_by_role("navigation", name="Account").get_by_role("link", name="Log in")
+    ).to_be_visible()
     context.close()
