@@ -107,6 +107,12 @@ def seeded(browser: Browser, stack: Stack, tmp_path_factory: pytest.TempPathFact
     page.wait_for_url(re.compile(r".*/observability/traces/[0-9a-f]{32}/$"), timeout=TIMEOUT)
     trace = page.url
 
+    # A key, so the key list has its table (whose header once pushed the page to 812px).
+    page.goto(f"{url}/keys/new/")
+    page.get_by_label("Name").fill("Deploy bot")
+    page.get_by_role("button", name="Create key").click()
+    expect(page.locator("[data-new-key]")).to_have_value(re.compile(r"^keel_live_"))
+
     page.goto(f"{url}/workspaces/")
     page.get_by_role("link", name=LONG_WORKSPACE).first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(LONG_WORKSPACE)
@@ -244,7 +250,9 @@ def test_the_workspace_switcher_shows_a_long_name_whole(ada: Page, stack: Stack)
     assert box and sidebar and box["x"] + box["width"] <= sidebar["x"] + sidebar["width"]
 
 
-def test_a_new_key_is_shown_in_a_monospace_font(ada: Page, stack: Stack) -> None:
+def test_a_new_key_is_shown_in_a_monospace_font(
+    ada: Page, stack: Stack, screenshots_dir: Path
+) -> None:
     ada.goto(f"{stack.url}/keys/new/")
     ada.get_by_label("Name").fill("Typeface check")
     ada.get_by_role("button", name="Create key").click()
@@ -252,6 +260,7 @@ def test_a_new_key_is_shown_in_a_monospace_font(ada: Page, stack: Stack) -> None
     expect(key).to_have_value(re.compile(r"^keel_live_"))
     # Every character of a key must be told apart (l, 1, I; 0, O): a fixed-width face does that.
     assert "monospace" in key.evaluate("(el) => getComputedStyle(el).fontFamily")
+    assert check(ada, "api-key-created", screenshots_dir, "desktop-light") == []
 
 
 def focused(page: Page) -> str:
