@@ -51,7 +51,6 @@ def test_it_creates_uses_and_revokes_a_key(
     full_key = field.input_value()
     owner.get_by_role("button", name="Copy").click()
     expect(owner.locator("[data-copy-status]")).not_to_be_empty()
-    owner.screenshot(path=str(screenshots_dir / "api-key-created.png"), full_page=True)
 
     headers = {"Authorization": f"Bearer {full_key}"}
     me = httpx.get(f"{stack.url}/api/v1/me", headers=headers)

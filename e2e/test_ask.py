@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -44,9 +43,7 @@ def ask(page: Page, stack: Stack, text: str) -> None:
     page.get_by_role("button", name="Ask").click()
 
 
-def test_it_answers_a_pasted_text_in_the_background(
-    asker: Page, stack: Stack, screenshots_dir: Path
-) -> None:
+def test_it_answers_a_pasted_text_in_the_background(asker: Page, stack: Stack) -> None:
     ask(asker, stack, "[[reply: Keel ships AI features safely.]] [[delay_ms: 150]] A long memo.")
     asker.wait_for_url(re.compile(r".*/ask/[0-9a-f-]{36}/$"), timeout=TIMEOUT)
     status = asker.get_by_test_id("job-status")
@@ -58,15 +55,13 @@ def test_it_answers_a_pasted_text_in_the_background(
     expect(usage).to_contain_text(re.compile(r"\d+ in · \d+ out"))
     expect(usage).to_contain_text(re.compile(r"\$0\.\d*[1-9]|< \$0\.0001"))
     expect(usage).to_contain_text(re.compile(r"\d+ ms"))
-    asker.screenshot(path=str(screenshots_dir / "ask-once-answer.png"), full_page=True)
 
     asker.get_by_role("link", name="Ask once").first.click()
     expect(asker.get_by_role("table")).to_contain_text("Succeeded")
-    asker.screenshot(path=str(screenshots_dir / "ask-once-list.png"), full_page=True)
 
 
 def test_a_failing_provider_shows_a_readable_error_and_retry_works(
-    asker: Page, stack: Stack, screenshots_dir: Path
+    asker: Page, stack: Stack
 ) -> None:
     key = uuid.uuid4().hex[:8]
     # Fails the first attempt and both gateway retries, then answers: the retry button's run works.
@@ -76,7 +71,6 @@ def test_a_failing_provider_shows_a_readable_error_and_retry_works(
     error = asker.get_by_test_id("job-error")
     expect(error).to_contain_text("try again")
     expect(error).not_to_contain_text("Traceback")
-    asker.screenshot(path=str(screenshots_dir / "ask-once-failed.png"), full_page=True)
 
     asker.get_by_role("button", name="Retry").click()
     expect(status).to_have_text("Succeeded", timeout=TIMEOUT)

@@ -48,9 +48,7 @@ def drop_files(page: Page, files: list[tuple[str, str]]) -> None:
     zone.dispatch_event("drop", {"dataTransfer": transfer})
 
 
-def test_it_takes_dropped_files_and_shows_each_ready_or_refused(
-    reader: Page, stack: Stack, screenshots_dir: Path
-) -> None:
+def test_it_takes_dropped_files_and_shows_each_ready_or_refused(reader: Page, stack: Stack) -> None:
     page = reader
     page.goto(f"{stack.url}/knowledge/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Knowledge")
@@ -68,13 +66,11 @@ def test_it_takes_dropped_files_and_shows_each_ready_or_refused(
     row = page.locator("#document-table tr", has_text="handbook.md")
     expect(row.get_by_test_id("document-status")).to_have_text("Ready", timeout=TIMEOUT)
     expect(page.locator("#document-table")).not_to_contain_text("budget.xlsx")
-    page.screenshot(path=str(screenshots_dir / "knowledge-collection.png"), full_page=True)
 
     row.get_by_role("link", name="handbook.md").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("handbook.md")
     page.locator(".passage-hit", has_text="reaper").get_by_role("link").first.click()
     expect(page.get_by_test_id("passage")).to_contain_text("The reaper re-enqueues stale jobs")
-    page.screenshot(path=str(screenshots_dir / "knowledge-passage.png"), full_page=True)
 
     page.get_by_role("link", name="The whole document").click()
     page.get_by_role("link", name="Delete").click()
@@ -120,7 +116,7 @@ def ask_in_chat(page: Page, text: str) -> Locator:
 
 
 def test_it_answers_from_uploaded_documents_with_citations_that_open_the_passage(
-    reader: Page, stack: Stack, tmp_path: Path, screenshots_dir: Path
+    reader: Page, stack: Stack, tmp_path: Path
 ) -> None:
     page = reader
     page.goto(f"{stack.url}/knowledge/")
@@ -150,14 +146,12 @@ def test_it_answers_from_uploaded_documents_with_citations_that_open_the_passage
     expect(reply.locator("[data-message-sources]")).to_contain_text(
         re.compile(r"policy\.pdf · page \d")
     )
-    page.screenshot(path=str(screenshots_dir / "knowledge-grounded-chat.png"), full_page=True)
     conversation_url = page.url
     cited_before = reply.locator("a.citation").count()
 
     citation.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("policy.pdf")
     expect(page.get_by_test_id("passage")).to_contain_text("twenty-five vacation days")
-    page.screenshot(path=str(screenshots_dir / "knowledge-citation.png"), full_page=True)
 
     # Delete the PDF: its citation disappears from the old reply, and a new answer cannot cite it.
     page.goto(collection_url)

@@ -34,7 +34,7 @@ def sign_up_and_verify(page: Page, stack: Stack, email: str) -> None:
 
 
 def log_out(page: Page) -> None:
-    page.locator("summary[aria-label='Account menu']").click()
+    page.locator(".account-menu summary").click()
     page.get_by_role("button", name="Log out").click()
     expect(
         page.get_by_role("navigation", name="Account").get_by_role("link", name="Log in")

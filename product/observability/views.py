@@ -120,7 +120,7 @@ def trace_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "workspace": workspace,
         "traces": traces,
         "sees_all": selectors.sees_all_traces(request.user, workspace),
-        "features": trace_features(),
+        "feature_choices": trace_features(),
         "statuses": Trace.Status.choices,
         "periods": [(key, label) for key, (label, _) in PERIODS.items()],
         "feature": feature,
