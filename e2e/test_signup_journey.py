@@ -26,11 +26,17 @@ def sign_up_and_verify(page: Page, stack: Stack, email: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("Verify Your Email"))
+    page.get_by_role("button", name="Create account").click()
+    # The product's words, not allauth's: where the link went and what to press there.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
+    expect(page.get_by_test_id("verification-sent")).to_contain_text(email)
+    expect(page.locator("main")).not_to_contain_text(re.compile("contact us", re.IGNORECASE))
     confirm_url = link_in(stack.last_mail_body(email), "/accounts/confirm-email/")
     page.goto(confirm_url.replace("http://localhost:8000", stack.url))
-    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your email")
+    confirm = page.get_by_role("button", name="Confirm my email")
+    expect(confirm).to_have_class(re.compile(r"\bbtn-primary\b"))
+    confirm.click()
 
 
 def log_out(page: Page) -> None:
@@ -50,6 +56,8 @@ def test_a_new_team_signs_up_and_gets_together(
 
     # Ada signs up and verifies her address from the email.
     page.get_by_role("link", name="Create your account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Create your account")
+    expect(page.locator("main")).to_contain_text("workspace of your own")
     sign_up_and_verify(page, stack, "ada@example.com")
     expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
     expect(page.locator("main")).to_contain_text("ada's workspace")
@@ -98,3 +106,33 @@ def test_a_new_team_signs_up_and_gets_together(
     page.get_by_role("link", name="Ada Labs").click()
     expect(page.locator("#people")).to_contain_text("grace@example.com")
     log_out(page)
+
+
+def test_a_newcomer_follows_the_first_steps(page: Page, stack: Stack) -> None:
+    """Lin signs up, finds a checklist on her dashboard, starts a chat and comes back to a tick."""
+    page.goto(f"{stack.url}/accounts/signup/")
+    sign_up_and_verify(page, stack, "lin@example.com")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    steps = page.get_by_test_id("first-step")
+    expect(steps).to_have_text(
+        [
+            re.compile("Start a chat"),
+            re.compile("Upload a document"),
+            re.compile("Invite a teammate"),
+            re.compile("Create an API key"),
+        ]
+    )
+    for index in range(4):
+        expect(steps.nth(index)).to_have_attribute("data-done", "false")
+
+    page.get_by_test_id("first-steps").get_by_role("link", name="Start a chat").click()
+    page.fill("[data-composer-text]", "Hello from my first chat")
+    page.click("[data-composer-send]")
+    expect(page.locator("#message-list")).to_contain_text("Hello from my first chat")
+
+    page.get_by_role("link", name="Dashboard").click()
+    chat_step = steps.filter(has_text="Start a chat")
+    expect(chat_step).to_have_attribute("data-done", "true")
+    expect(chat_step).to_contain_text("(done)")
+    expect(steps.filter(has_text="Upload a document")).to_have_attribute("data-done", "false")
+    expect(page.get_by_test_id("first-steps")).to_contain_text("3 of 4 steps left")

@@ -1,17 +1,22 @@
 """allauth hooks: a personal workspace at sign-up; back to a pending invitation after log-in;
-every mail's subject prefixed with the product's name."""
+every mail's subject prefixed with the product's name; the "Check your inbox" page names the
+address the link went to."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
 from product.accounts.models import User
-from product.accounts.selectors import PENDING_INVITATION_SESSION_KEY
+from product.accounts.selectors import (
+    PENDING_INVITATION_SESSION_KEY,
+    VERIFICATION_SENT_TO_SESSION_KEY,
+)
 from product.accounts.services import create_personal_workspace
 
 
@@ -35,3 +40,16 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         # Read per mail rather than frozen into ACCOUNT_EMAIL_SUBJECT_PREFIX at start, so allauth's
         # mails and ours (invitations) follow PRODUCT_NAME the same way, overrides included.
         return f"[{settings.PRODUCT_NAME}] {subject}"
+
+    # allauth's "verification sent" page has no address in its context; the two mails a sign-up
+    # can send record where they went, so templates/account/verification_sent.html can say it.
+    # Both record it, so the page reads the same whether or not the address already had an account.
+    def send_confirmation_mail(
+        self, request: HttpRequest, emailconfirmation: Any, signup: bool
+    ) -> None:
+        super().send_confirmation_mail(request, emailconfirmation, signup)
+        request.session[VERIFICATION_SENT_TO_SESSION_KEY] = emailconfirmation.email_address.email
+
+    def send_account_already_exists_mail(self, email: str) -> None:
+        super().send_account_already_exists_mail(email)
+        context.request.session[VERIFICATION_SENT_TO_SESSION_KEY] = email

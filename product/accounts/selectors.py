@@ -14,6 +14,9 @@ from product.accounts.models import Invitation, Membership, User, Workspace
 CURRENT_WORKSPACE_SESSION_KEY = "current_workspace_id"
 # An invitation link opened while signed out, accepted at the next log-in (accounts/signals.py).
 PENDING_INVITATION_SESSION_KEY = "pending_invitation_token"
+# Where the last confirmation mail went (accounts/adapter.py), for the "Check your inbox" page;
+# templates/account/verification_sent.html reads it by this name.
+VERIFICATION_SENT_TO_SESSION_KEY = "verification_sent_to"
 
 
 def workspaces_for_user(user: User) -> QuerySet[Workspace]:

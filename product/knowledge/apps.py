@@ -17,10 +17,13 @@ class KnowledgeConfig(AppConfig):
     )
 
     def ready(self) -> None:
+        from product.accounts.models import Workspace
+        from product.core.dashboard import add_first_step
+        from product.knowledge.dashboard import first_step
+
+        add_first_step(first_step)
         # Accounts sits below knowledge and cannot call it: a deleted workspace's HNSW indexes
         # (DDL, which no cascade reaches) are dropped from here.
-        from product.accounts.models import Workspace
-
         pre_delete.connect(_drop_vector_indexes, sender=Workspace, dispatch_uid="knowledge-hnsw")
 
 

@@ -34,7 +34,7 @@ def test_it_shows_the_form_and_past_jobs(alice_client: Client) -> None:
     assert response.status_code == 200
     html = response.content.decode()
     assert h1_count(html) == 1
-    assert "No questions yet" in html
+    assert "No tasks yet" in html
 
 
 @pytest.mark.django_db
