@@ -121,7 +121,25 @@ def test_it_regenerates_and_edits(chat: Page) -> None:
     wait_idle(chat)
     expect(finished_text(chat)).to_have_text("The first answer.", timeout=TIMEOUT)
     expect(chat.locator("article.message-assistant")).to_have_count(1)
-    chat.locator(".message-edit summary").click()
+    # Regenerate sits in the row under the last reply.
+    expect(last_reply(chat).locator("[data-message-actions] [data-regenerate]")).to_be_visible()
+    # Edit shows on hover (or focus) of the last message, and opens an inline editor.
+    edit = chat.locator(".message-edit summary")
+    expect(edit).to_have_css("opacity", "0")
+    chat.locator("article.message-user .message-text").hover()
+    expect(edit).to_have_css("opacity", "1")
+    edit.click()
+    save = chat.locator(".message-edit button[type=submit]")
+    expect(save).to_have_text("Save and resubmit")
+    # A normal button, not a bar across the editor.
+    assert (
+        box(save)["right"] - box(save)["left"]
+        < (
+            box(chat.locator(".message-edit form"))["right"]
+            - box(chat.locator(".message-edit form"))["left"]
+        )
+        / 2
+    )
     chat.locator(".message-edit textarea").fill("[[reply: The edited answer.]]")
     click_and_wait(chat, ".message-edit button[type=submit]", "/edit/")
     wait_idle(chat)
