@@ -330,6 +330,19 @@ def test_it_copies_replies_and_code_and_highlights_the_code(
         expect(finished_text(page)).to_contain_text("That is all.", timeout=TIMEOUT)
         wait_idle(page)
         reply = last_reply(page)
+        # A centred reading column: the person's turn a bubble on the right, the reply prose on
+        # the left with no card around it.
+        column = box(page.locator("#message-list"))
+        assert column["right"] - column["left"] <= 48 * 16 + 1
+        main = box(page.locator(".chat-main"))
+        assert abs((column["left"] - main["left"]) - (main["right"] - column["right"])) <= 2
+        question = page.locator("article.message-user .message-text")
+        assert abs(box(question)["right"] - column["right"]) <= 1
+        assert box(question)["left"] > column["left"] + 100
+        assert question.evaluate("el => getComputedStyle(el).backgroundColor") != "rgba(0, 0, 0, 0)"
+        assert abs(box(reply)["left"] - column["left"]) <= 1
+        assert reply.evaluate("el => getComputedStyle(el).borderTopStyle") == "none"
+        assert reply.evaluate("el => getComputedStyle(el).backgroundColor") == "rgba(0, 0, 0, 0)"
         # Highlighted on the server: Pygments' token spans inside code.language-python.
         code = reply.locator("pre code.language-python")
         expect(code.locator("span.k").first).to_have_text("def")
