@@ -121,7 +121,25 @@ def test_it_regenerates_and_edits(chat: Page) -> None:
     wait_idle(chat)
     expect(finished_text(chat)).to_have_text("The first answer.", timeout=TIMEOUT)
     expect(chat.locator("article.message-assistant")).to_have_count(1)
-    chat.locator(".message-edit summary").click()
+    # Regenerate sits in the row under the last reply.
+    expect(last_reply(chat).locator("[data-message-actions] [data-regenerate]")).to_be_visible()
+    # Edit shows on hover (or focus) of the last message, and opens an inline editor.
+    edit = chat.locator(".message-edit summary")
+    expect(edit).to_have_css("opacity", "0")
+    chat.locator("article.message-user .message-text").hover()
+    expect(edit).to_have_css("opacity", "1")
+    edit.click()
+    save = chat.locator(".message-edit button[type=submit]")
+    expect(save).to_have_text("Save and resubmit")
+    # A normal button, not a bar across the editor.
+    assert (
+        box(save)["right"] - box(save)["left"]
+        < (
+            box(chat.locator(".message-edit form"))["right"]
+            - box(chat.locator(".message-edit form"))["left"]
+        )
+        / 2
+    )
     chat.locator(".message-edit textarea").fill("[[reply: The edited answer.]]")
     click_and_wait(chat, ".message-edit button[type=submit]", "/edit/")
     wait_idle(chat)
@@ -312,6 +330,19 @@ def test_it_copies_replies_and_code_and_highlights_the_code(
         expect(finished_text(page)).to_contain_text("That is all.", timeout=TIMEOUT)
         wait_idle(page)
         reply = last_reply(page)
+        # A centred reading column: the person's turn a bubble on the right, the reply prose on
+        # the left with no card around it.
+        column = box(page.locator("#message-list"))
+        assert column["right"] - column["left"] <= 48 * 16 + 1
+        main = box(page.locator(".chat-main"))
+        assert abs((column["left"] - main["left"]) - (main["right"] - column["right"])) <= 2
+        question = page.locator("article.message-user .message-text")
+        assert abs(box(question)["right"] - column["right"]) <= 1
+        assert box(question)["left"] > column["left"] + 100
+        assert question.evaluate("el => getComputedStyle(el).backgroundColor") != "rgba(0, 0, 0, 0)"
+        assert abs(box(reply)["left"] - column["left"]) <= 1
+        assert reply.evaluate("el => getComputedStyle(el).borderTopStyle") == "none"
+        assert reply.evaluate("el => getComputedStyle(el).backgroundColor") == "rgba(0, 0, 0, 0)"
         # Highlighted on the server: Pygments' token spans inside code.language-python.
         code = reply.locator("pre code.language-python")
         expect(code.locator("span.k").first).to_have_text("def")

@@ -291,9 +291,11 @@
   }, true);
   document.body.addEventListener("chat:sent", function () {
     var text = document.querySelector("[data-composer-text]");
-    if (text) { text.value = ""; }
     following = true;
-    updateComposer();
+    if (!text) { return; }
+    text.value = "";
+    // As if typed: the character counter (app.js) and the composer's state follow.
+    text.dispatchEvent(new Event("input", { bubbles: true }));
   });
   document.addEventListener("DOMContentLoaded", function () { scan(); keepUp(); });
   document.addEventListener("htmx:load", scan);

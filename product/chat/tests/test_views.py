@@ -112,6 +112,49 @@ def test_it_stops_regenerates_and_edits(
     assert conversation.messages.get(role=Message.Role.USER).text == "Edited"
 
 
+def test_it_puts_stop_in_the_composer_while_a_reply_streams(
+    alice: User, alice_client: Client, conversation: Conversation
+) -> None:
+    reply = send(conversation, alice, "[[reply: Slow]]").reply
+    stop_url = f"/chat/messages/{reply.pk}/stop/"
+    page = alice_client.get(f"/chat/{conversation.pk}/").content.decode()
+    composer = page.split('id="composer"', 1)[1]
+    # Stop is a submit button of the composer posting to this reply's stop URL (works without
+    # JS, and a required empty textarea does not block it); Send is hidden, and the hint says why.
+    assert f'data-stop formnovalidate formaction="{stop_url}">Stop</button>' in composer
+    assert re.search(r"data-composer-send disabled hidden>Send</button>", composer)
+    assert "A reply is being written — press Stop or wait" in composer
+    # The reply itself has no Stop form any more.
+    assert f' action="{stop_url}"' not in page
+    assert f'data-stop-url="{stop_url}"' in page
+    # Only the reply being written is a live region (of the chat; the toasts have their own).
+    chat = page.split('<div class="chat">', 1)[1].split('id="toasts"', 1)[0]
+    assert chat.count("aria-live=") == 1
+    assert re.search(r'data-stream-text aria-live="polite" aria-busy="true"', page)
+    # What the composer's Stop posts without JS: the composer's fields, to the stop URL.
+    response = alice_client.post(stop_url, {"text": ""})
+    assert response.status_code == 302
+    assert Message.objects.get(pk=reply.pk).status == Message.Status.STOPPED
+    after = alice_client.get(f"/chat/{conversation.pk}/").content.decode()
+    assert re.search(r"data-stop formnovalidate hidden>Stop</button>", after)
+
+
+def test_it_keeps_a_reply_s_details_behind_a_disclosure(
+    alice: User, alice_client: Client, conversation: Conversation
+) -> None:
+    run_reply(send(conversation, alice, "[[reply: Done.]]").reply)
+    page = alice_client.get(f"/chat/{conversation.pk}/").content.decode()
+    actions = page.split("data-message-actions>", 1)[1].split("</article>", 1)[0]
+    assert 'data-copy="[[reply: Done.]]"' not in actions and 'data-copy="Done."' in actions
+    assert "data-regenerate>Regenerate</button>" in actions
+    assert 'data-rate="up"' in actions
+    details = actions.split('<details class="message-details">', 1)[1].split("</details>", 1)[0]
+    assert '<summary class="btn btn-small btn-ghost">Details</summary>' in details
+    assert (
+        "data-message-meta" in details and "out tokens" in details and "keel-dev-small" in details
+    )
+
+
 def test_it_renames_searches_and_deletes(alice_client: Client, conversation: Conversation) -> None:
     alice_client.post(f"/chat/{conversation.pk}/rename/", {"title": "Launch plan"})
     conversation.refresh_from_db()
