@@ -196,13 +196,16 @@
   }
 
   function copy(button, text) {
-    if (!navigator.clipboard) { return; }
-    navigator.clipboard.writeText(text).then(function () {
-      var label = button.textContent;
-      button.textContent = "Copied";
-      button.setAttribute("data-copied", "");
+    var label = button.getAttribute("data-label") || button.textContent;
+    button.setAttribute("data-label", label);
+    function say(word, copied) {
+      button.textContent = word;
+      button.toggleAttribute("data-copied", copied);
       setTimeout(function () { button.textContent = label; button.removeAttribute("data-copied"); }, 1500);
-    });
+    }
+    // The clipboard API exists only on secure origins (https, localhost): say so elsewhere.
+    if (!navigator.clipboard) { say("Copy unavailable", false); return; }
+    navigator.clipboard.writeText(text).then(function () { say("Copied", true); }, function () { say("Copy failed", false); });
   }
 
   // --- Drawer, menus, shortcuts -------------------------------------------------------------
