@@ -244,7 +244,10 @@
       setDrawer(!document.querySelector("[data-chat-drawer]").classList.contains("is-open"));
       return;
     }
-    if (target.closest("[data-chat-drawer-close]")) { event.preventDefault(); setDrawer(false); }
+    if (target.closest("[data-chat-drawer-close]")) { event.preventDefault(); setDrawer(false); return; }
+    // A tap beside the open drawer closes it, as on any phone app.
+    var drawer = document.querySelector("[data-chat-drawer].is-open");
+    if (drawer && !drawer.contains(target)) { setDrawer(false); }
   });
 
   document.addEventListener("input", function (event) {
