@@ -281,13 +281,13 @@ def test_it_pins_the_composer_and_puts_stop_inside_it(chat: Page) -> None:
 
 
 def test_it_follows_a_long_stream_until_the_person_scrolls_up(chat: Page) -> None:
-    send(chat, "[[tokens: 900]] [[delay_ms: 25]]")
+    send(chat, "[[tokens: 1200]] [[delay_ms: 25]]")
     streaming = chat.locator("[data-stream-text]")
     expect(streaming).not_to_be_empty(timeout=TIMEOUT)
     viewport = chat.viewport_size
     assert viewport is not None
     # Wait until the reply is taller than the window, then check it is followed.
-    for _ in range(100):
+    for _ in range(150):
         if box(streaming)["bottom"] - box(streaming)["top"] > viewport["height"]:
             break
         chat.wait_for_timeout(200)
@@ -388,6 +388,8 @@ def test_it_fits_a_phone_with_a_drawer_and_a_compact_header(
         toggle.click()
         expect(drawer).to_be_visible()
         expect(toggle).to_have_attribute("aria-expanded", "true")
+        assert box(drawer)["bottom"] - box(drawer)["top"] >= 844 - 1, "a full-height drawer"
+        assert box(drawer)["right"] <= 390
         expect(drawer.locator("a[aria-current=page]")).to_be_visible()
         page.keyboard.press("Escape")
         expect(drawer).to_be_hidden()

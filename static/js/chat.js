@@ -196,13 +196,16 @@
   }
 
   function copy(button, text) {
-    if (!navigator.clipboard) { return; }
-    navigator.clipboard.writeText(text).then(function () {
-      var label = button.textContent;
-      button.textContent = "Copied";
-      button.setAttribute("data-copied", "");
+    var label = button.getAttribute("data-label") || button.textContent;
+    button.setAttribute("data-label", label);
+    function say(word, copied) {
+      button.textContent = word;
+      button.toggleAttribute("data-copied", copied);
       setTimeout(function () { button.textContent = label; button.removeAttribute("data-copied"); }, 1500);
-    });
+    }
+    // The clipboard API exists only on secure origins (https, localhost): say so elsewhere.
+    if (!navigator.clipboard) { say("Copy unavailable", false); return; }
+    navigator.clipboard.writeText(text).then(function () { say("Copied", true); }, function () { say("Copy failed", false); });
   }
 
   // --- Drawer, menus, shortcuts -------------------------------------------------------------
@@ -241,7 +244,10 @@
       setDrawer(!document.querySelector("[data-chat-drawer]").classList.contains("is-open"));
       return;
     }
-    if (target.closest("[data-chat-drawer-close]")) { event.preventDefault(); setDrawer(false); }
+    if (target.closest("[data-chat-drawer-close]")) { event.preventDefault(); setDrawer(false); return; }
+    // A tap beside the open drawer closes it, as on any phone app.
+    var drawer = document.querySelector("[data-chat-drawer].is-open");
+    if (drawer && !drawer.contains(target)) { setDrawer(false); }
   });
 
   document.addEventListener("input", function (event) {

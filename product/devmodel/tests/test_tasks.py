@@ -84,18 +84,3 @@ def test_it_answers_ask_once_s_own_messages(devmodel: str, task: str, expected: 
     # The layout is Ask once's: its own builder, not a copy of it.
     system, user = build_messages(task=task, text=MEMO)
     assert chatting.reply(devmodel, user["content"], system=system["content"]) == expected
-
-
-TITLE_SYSTEM = (
-    "Write a short title (at most six words) for a conversation that starts with the user's "
-    "message below. Reply with the title only, no quotes."
-)
-
-
-def test_it_answers_a_title_request_with_a_title(devmodel: str) -> None:
-    title = chatting.reply(devmodel, "explain queues slowly, please?", system=TITLE_SYSTEM)
-    assert title == "Explain Queues Slowly Please"
-    long = chatting.reply(devmodel, "Plan the spring launch for our API team", system=TITLE_SYSTEM)
-    assert long == "Plan the Spring Launch for Our"
-    # Without the title request the same message gets the echo reply.
-    assert chatting.reply(devmodel, "explain queues slowly").startswith("Echo: explain queues")
