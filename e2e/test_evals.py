@@ -84,6 +84,8 @@ def test_a_rated_reply_becomes_a_case_and_the_comparison_shows_the_regression_fi
     page.get_by_label("Name").fill("Launch summaries")
     page.get_by_label("Cases for").select_option(label="Ask once")
     page.get_by_role("button", name="Create dataset").click()
+    # Wait for the dataset to exist: the feedback list offers "Add to dataset" only then.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Launch summaries")
     page.goto(f"{stack.url}/evals/feedback/")
     row = page.locator("li, tr").filter(has_text="It should always name the price.").first
     expect(row).to_contain_text("keel-dev-small")
