@@ -64,6 +64,8 @@
     var length = field.value.length;
     counter.textContent = formatCount(length) + " / " + formatCount(max) + " characters";
     counter.setAttribute("data-over", length > max ? "true" : "false");
+    // A field may show its counter only near the limit (the chat composer does, in CSS).
+    counter.setAttribute("data-near", length > max * 0.8 ? "true" : "false");
   }
   function armCounters(scope) {
     (scope || document).querySelectorAll("[data-max-chars]").forEach(function (field) {
