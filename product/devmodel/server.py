@@ -7,7 +7,9 @@ test needs (`[[reply: Hi]]`, `[[error: 429 retry_after=2]]`, `[[cut_after: 3]]`,
 docs/devmodel.md). A prompt carrying a `<sources>` block gets a grounded reply that copies from the
 passages and cites them as `[n]` (grounded.py); a judge request (`<answer>` with `<reference>` or
 `<sources>`, the layout of evals/prompts.py) gets a JSON verdict (judge.py); Ask once's layout,
-an instruction then `---` and a text, gets the text's first sentences (tasks.py). Everything is pure asyncio so that one process
+an instruction then `---` and a text, gets the text's first sentences (tasks.py); a request
+with `response_format` (or a `[[json...]]` marker) gets JSON, valid for its schema unless a marker
+says otherwise (structured.py). Everything is pure asyncio so that one process
 holds hundreds of slow streams, which the benchmarks need to model a real provider's latency.
 
 It deliberately imports nothing from Django: tests run it in a thread, e2e and `make dev` run it as
@@ -39,6 +41,7 @@ from starlette.routing import Route
 
 from product.devmodel.grounded import find_sources, grounded_reply, without_sources
 from product.devmodel.judge import find_judge_request, instructions_of, verdict
+from product.devmodel.structured import json_reply, json_script, request_schema, wants_json
 from product.devmodel.tasks import split_task, task_reply
 from product.devmodel.titles import is_title_request, title_reply
 from product.devmodel.words import all_words, content_words
@@ -373,7 +376,13 @@ async def chat_completions(request: Request) -> Response:
         for m in messages
         if isinstance(m, dict) and m.get("role") == "system"
     )
-    reply = build_reply(script, last_user, sources, title=is_title_request(system))
+    user_texts = [_content_text(m.get("content")) for m in user_messages]
+    scripted_json = json_script(user_texts)
+    response_format = body.get("response_format")
+    if wants_json(response_format) or scripted_json.scripted:
+        reply = json_reply(scripted_json, request_schema(response_format, system))
+    else:
+        reply = build_reply(script, last_user, sources, title=is_title_request(system))
     pieces = token_pieces(reply)
     finish_reason = "stop"
     if isinstance(max_tokens, int) and len(pieces) > max_tokens:
