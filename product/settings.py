@@ -369,37 +369,46 @@ LLM_CONNECT_TIMEOUT_S: float = env.float("LLM_CONNECT_TIMEOUT_S", default=5.0)
 LLM_MAX_RETRIES: int = env.int("LLM_MAX_RETRIES", default=2)
 LLM_MAX_OUTPUT_TOKENS: int = env.int("LLM_MAX_OUTPUT_TOKENS", default=1024)
 LLM_MAX_INPUT_TOKENS: int = env.int("LLM_MAX_INPUT_TOKENS", default=16000)
-# Catalog: name -> context window and USD prices per million tokens. Override with LLM_CATALOG_JSON.
+# Catalog: name -> context window and USD prices per million tokens, and whether the model takes
+# `response_format` json_schema with strict=True (`structured_outputs`; an entry without it gets
+# LLM_STRUCTURED_OUTPUTS_DEFAULT). Override with LLM_CATALOG_JSON.
 LLM_CATALOG: dict[str, dict[str, Any]] = {
     "keel-dev-small": {
         "context_window": 32000,
         "input": "0.15",
         "cached_input": "0.075",
         "output": "0.60",
+        "structured_outputs": True,
     },
     "keel-dev-large": {
         "context_window": 128000,
         "input": "2.50",
         "cached_input": "1.25",
         "output": "10.00",
+        "structured_outputs": True,
     },
     "gpt-4o-mini": {
         "context_window": 128000,
         "input": "0.15",
         "cached_input": "0.075",
         "output": "0.60",
+        "structured_outputs": True,
     },
     "gpt-4o": {
         "context_window": 128000,
         "input": "2.50",
         "cached_input": "1.25",
         "output": "10.00",
+        "structured_outputs": True,
     },
     "keel-dev-embed": {"context_window": 8192, "input": "0.02", "output": "0"},
     "keel-dev-embed-large": {"context_window": 8192, "input": "0.13", "output": "0"},
     "text-embedding-3-small": {"context_window": 8192, "input": "0.02", "output": "0"},
 }
 LLM_CATALOG.update(env.json("LLM_CATALOG_JSON", default={}))
+# JSON mode (`json_object`, the schema in the system prompt) is what most OpenAI-compatible servers
+# offer; strict json_schema only where the catalog says so.
+LLM_STRUCTURED_OUTPUTS_DEFAULT: bool = env.bool("LLM_STRUCTURED_OUTPUTS_DEFAULT", default=False)
 # An empty value (as in .env.example) means the default, like an unset one.
 LLM_EMBEDDING_MODEL: str = env.str("LLM_EMBEDDING_MODEL", default="") or (
     "keel-dev-embed" if LLM_USES_DEVMODEL else "text-embedding-3-small"

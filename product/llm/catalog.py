@@ -1,4 +1,8 @@
-"""The model catalog: context windows and USD prices per million tokens, from settings.LLM_CATALOG.
+"""The model catalog: context windows, USD prices per million tokens and capabilities, from
+settings.LLM_CATALOG.
+
+`structured_outputs`: the model takes `response_format` `json_schema` with `strict: true`; the
+structured gateway (product/llm/structured.py) falls back to JSON mode where it does not.
 
 An unknown model gets prices of None, and `cost_usd` returns None for it: the ledger then flags the
 call as `cost_unknown` rather than recording it as free.
@@ -23,6 +27,7 @@ class ModelInfo:
     input_per_m: Decimal | None
     cached_input_per_m: Decimal | None
     output_per_m: Decimal | None
+    structured_outputs: bool = False
 
 
 def _price(value: object) -> Decimal | None:
@@ -31,8 +36,11 @@ def _price(value: object) -> Decimal | None:
 
 def get_model(name: str) -> ModelInfo:
     entry = settings.LLM_CATALOG.get(name)
+    default_structured = bool(settings.LLM_STRUCTURED_OUTPUTS_DEFAULT)
     if entry is None:
-        return ModelInfo(name, DEFAULT_CONTEXT_WINDOW, None, None, None)
+        return ModelInfo(
+            name, DEFAULT_CONTEXT_WINDOW, None, None, None, structured_outputs=default_structured
+        )
     input_price = _price(entry.get("input"))
     cached_price = _price(entry.get("cached_input"))
     return ModelInfo(
@@ -42,6 +50,7 @@ def get_model(name: str) -> ModelInfo:
         # Providers without a cache discount bill cached tokens as ordinary input.
         cached_input_per_m=input_price if cached_price is None else cached_price,
         output_per_m=_price(entry.get("output")),
+        structured_outputs=bool(entry.get("structured_outputs", default_structured)),
     )
 
 

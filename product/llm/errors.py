@@ -58,6 +58,21 @@ class ProviderError(LLMError):
     default_message = "The AI model is unavailable right now. Please try again in a moment."
 
 
+class StructuredOutputInvalid(LLMError):
+    """The model's answer did not fit the requested schema, even after one repair attempt.
+
+    `errors`: pydantic's error list for the last attempt, for logs and tests; the message names the
+    fields in words."""
+
+    default_status = 502
+    default_code = "structured_output_invalid"
+    default_message = "The AI model did not return the expected fields. Please try again."
+
+    def __init__(self, message: str | None = None, *, errors: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.errors: list[str] = list(errors or [])
+
+
 class CallCancelled(LLMError):
     default_status = 409
     default_code = "cancelled"

@@ -596,34 +596,18 @@ def _sampling(temperature: float | None, seed: int | None) -> dict[str, Any]:
     return options
 
 
-def complete(
+def _chat_attempt(
+    ctx: _Context,
+    messages: Sequence[Mapping[str, Any]],
     *,
-    workspace: Workspace,
-    user: User | None,
-    feature: str,
-    messages: list[dict[str, str]],
-    prompt_name: str,
-    prompt_version: str = "1",
-    model: str | None = None,
-    max_tokens: int | None = None,
-    temperature: float | None = None,
-    seed: int | None = None,
-    reservation: BudgetReservation | None = None,
-    job: JobLink | None = None,
-) -> ChatResult:
-    """One chat completion, with retries and fallback; one ledger row per attempt."""
-    owned = reservation is None
-    model, max_tokens, reservation = _prepare(
-        workspace=workspace,
-        user=user,
-        feature=feature,
-        messages=messages,
-        model=model,
-        max_tokens=max_tokens,
-        reservation=reservation,
-        job=job,
-    )
-    ctx = _Context(workspace, user, feature, prompt_name, prompt_version, job, messages)
+    max_tokens: int,
+    options: Mapping[str, Any],
+    check: Callable[[str], str | None] | None = None,
+) -> Callable[[str, int, LLMCall | None], ChatResult]:
+    """One plain chat attempt for `_drive`. `options`: more request fields (sampling,
+    `response_format`). `check(text)`: an error text when the answer is unusable to the caller
+    (structured.py validates JSON with it); the row then carries it and is not the answer.
+    """
 
     def run(model_name: str, attempt: int, retry_of: LLMCall | None) -> ChatResult:
         started = time.monotonic()
@@ -632,7 +616,7 @@ def complete(
                 model=model_name,
                 messages=messages,  # type: ignore[arg-type]
                 max_tokens=max_tokens,
-                **_sampling(temperature, seed),
+                **options,
             )
             completion = raw.parse()
         except CALL_ERRORS as exc:
@@ -649,8 +633,11 @@ def complete(
             input_tokens, cached = count_message_tokens(messages), 0
             output, estimated = count_tokens(text), True
         cost, unknown = _cost(model_name, input_tokens, cached, output)
+        problem = check(text) if check is not None else None
         call = ctx.record(
-            answer=True,
+            # An answer the caller's check refused is ledgered at once, like a failed attempt.
+            answer=problem is None,
+            error=(problem or "")[:2000],
             response_text=text,
             response_id=completion.id or "",
             finish_reason=choice.finish_reason if choice else None,
@@ -681,6 +668,38 @@ def complete(
             stopped=False,
         )
 
+    return run
+
+
+def complete(
+    *,
+    workspace: Workspace,
+    user: User | None,
+    feature: str,
+    messages: list[dict[str, str]],
+    prompt_name: str,
+    prompt_version: str = "1",
+    model: str | None = None,
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+    seed: int | None = None,
+    reservation: BudgetReservation | None = None,
+    job: JobLink | None = None,
+) -> ChatResult:
+    """One chat completion, with retries and fallback; one ledger row per attempt."""
+    owned = reservation is None
+    model, max_tokens, reservation = _prepare(
+        workspace=workspace,
+        user=user,
+        feature=feature,
+        messages=messages,
+        model=model,
+        max_tokens=max_tokens,
+        reservation=reservation,
+        job=job,
+    )
+    ctx = _Context(workspace, user, feature, prompt_name, prompt_version, job, messages)
+    run = _chat_attempt(ctx, messages, max_tokens=max_tokens, options=_sampling(temperature, seed))
     request = _request_attributes(max_tokens, temperature, seed)
     return _charge(reservation, ctx, lambda: _drive(model, run, request=request), owned=owned)
 

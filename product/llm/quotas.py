@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from product.accounts.models import User, Workspace
@@ -180,6 +180,40 @@ def reserve(
             created_at=now,
             job_id=job_id,
         )
+
+
+def extend(
+    reservation: BudgetReservation,
+    *,
+    messages: Sequence[Mapping[str, Any]],
+    model: str,
+    max_tokens: int,
+) -> None:
+    """Hold the worst case of one more call on an open reservation (a structured answer's repair
+    attempt), with the same checks as `reserve`: the budget under the workspace lock, the input size.
+
+    No rate-limit count: it is the same request, not a new one. Settled or released with the rest.
+    """
+    input_tokens = check_input(messages=messages, model=model, max_tokens=max_tokens)
+    extra = estimate_usd(model=model, input_tokens=input_tokens, output_tokens=max_tokens)
+    workspace = reservation.workspace
+    with transaction.atomic():
+        Workspace.objects.select_for_update().only("pk").get(pk=workspace.pk)
+        now = timezone.now()
+        budget = monthly_budget(workspace)
+        committed = month_spend(workspace) + reserved_spend(workspace)
+        if committed + extra > budget:
+            retry_after = int((_next_month_start(now) - now).total_seconds()) + 1
+            raise QuotaExceeded(
+                f"This workspace has used its AI budget for the month ({format_usd(budget)}). "
+                "It resets on the first of next month; an owner can raise it.",
+                code="budget_exceeded",
+                retry_after=retry_after,
+            )
+        BudgetReservation.objects.filter(
+            pk=reservation.pk, status=BudgetReservation.Status.RESERVED
+        ).update(estimated_usd=F("estimated_usd") + extra)
+    reservation.refresh_from_db(fields=["estimated_usd"])
 
 
 def settle(reservation: BudgetReservation, actual_usd: Decimal | None) -> None:
