@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
@@ -19,6 +19,7 @@ from pydantic import ConfigDict
 from product.apikeys.auth import require_scope
 from product.ask import prompts, services
 from product.ask.models import Question
+from product.ask.schemas import ContactDetails, InvoiceFields
 from product.ask.selectors import get_question_for_user, questions_for_workspace
 from product.core.errors import InvalidInput
 from product.core.idempotency import IdempotencyKeyHeader, run_idempotent
@@ -46,8 +47,10 @@ class QuestionIn(Schema):
         description=f"The text to work on, at most {prompts.MAX_TEXT_CHARS} characters.",
         examples=["Keel is a Django starter that small teams fork to ship an AI product."],
     )
-    task: Literal["summarise", "key_points", "custom"] = Field(
-        "summarise", description="summarise, key_points, or custom (then send `instruction`)."
+    task: prompts.TaskName = Field(
+        "summarise",
+        description="summarise, key_points, custom (then send `instruction`), or an extract task: "
+        "extract_contact or extract_invoice (the answer's typed `fields`).",
     )
     instruction: str | None = Field(
         None, max_length=prompts.MAX_INSTRUCTION_CHARS, examples=["List every date mentioned."]
@@ -60,6 +63,11 @@ class QuestionOut(Schema):
     instruction: str
     text: str
     answer: str = Field(description="The model's answer; empty until the job has succeeded.")
+    fields: ContactDetails | InvoiceFields | None = Field(
+        None,
+        description="An extract task's typed answer once the job has succeeded (ContactDetails "
+        "for extract_contact, InvoiceFields for extract_invoice); null otherwise.",
+    )
     created_at: datetime
     job: JobOut
 

@@ -7,21 +7,20 @@ prompts.build_messages, after the same checks), so a score measures the feature,
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from product.ask import prompts
+from product.ask import prompts, schemas
 from product.ask.selectors import feedback_example
 from product.ask.services import check_question
 from product.evals.registry import TargetContext, TargetOutput, target
 from product.llm import gateway
+from product.llm.structured import complete_structured
 
 
 class AskInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    task: Literal["summarise", "key_points", "custom"] = "summarise"
+    task: prompts.TaskName = "summarise"
     text: str = Field(min_length=1, max_length=prompts.MAX_TEXT_CHARS)
     instruction: str = Field(default="", max_length=prompts.MAX_INSTRUCTION_CHARS)
 
@@ -54,6 +53,22 @@ def messages_for_input(data: AskInput, *, version: str) -> list[dict[str, str]]:
 )
 def run_ask_once(ctx: TargetContext) -> TargetOutput:
     assert isinstance(ctx.input, AskInput)
+    schema = schemas.schema_for(ctx.input.task)
+    if schema is not None:
+        # An extract task: the text graders read is the validated JSON (the json_schema grader).
+        extracted = complete_structured(
+            workspace=ctx.workspace,
+            user=ctx.user,
+            feature=prompts.KIND,
+            messages=messages_for_input(ctx.input, version=ctx.prompt_version),
+            schema=schema,
+            prompt_name=prompts.PROMPT_NAME,
+            prompt_version=ctx.prompt_version,
+            model=ctx.config.model or None,
+            temperature=ctx.config.temperature,
+            job=ctx.link,
+        )
+        return TargetOutput(text=extracted.value.model_dump_json(), answer=extracted.chat)
     answer = gateway.complete(
         workspace=ctx.workspace,
         user=ctx.user,

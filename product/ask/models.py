@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 
 from product.ask.prompts import Task
+from product.ask.schemas import FieldRow, field_rows
 from product.core.models import TimeStampedModel
 
 
@@ -40,6 +41,19 @@ class Question(TimeStampedModel):
     def title(self) -> str:
         """What the question's page calls it: the custom instruction, else the task's name."""
         return self.instruction.strip() or self.get_task_display()
+
+    @property
+    def fields(self) -> dict[str, Any] | None:
+        """An extract task's typed answer (schemas.py), once the job has succeeded; else None."""
+        result: Any = self.job.result or {}
+        found = result.get("fields") if isinstance(result, dict) else None
+        return found if isinstance(found, dict) else None
+
+    @property
+    def field_rows(self) -> list[FieldRow]:
+        """The extract as the page's table rows; empty for a prose answer."""
+        fields = self.fields
+        return [] if fields is None else field_rows(self.task, fields)
 
     @property
     def answer(self) -> str:

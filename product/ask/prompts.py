@@ -8,6 +8,8 @@ server's markers, look for it); the task's instruction goes in the system messag
 
 from __future__ import annotations
 
+from typing import Literal
+
 from django.db import models
 
 KIND = "ask.once"  # the job kind, and the `feature` on the ledger
@@ -27,12 +29,25 @@ MAX_INSTRUCTION_CHARS = 2_000
 class Task(models.TextChoices):
     SUMMARISE = "summarise", "Summarise"
     KEY_POINTS = "key_points", "Extract key points"
+    # Typed answers: the fields of schemas.py, through the gateway's structured outputs.
+    EXTRACT_CONTACT = "extract_contact", "Extract contact details"
+    EXTRACT_INVOICE = "extract_invoice", "Extract invoice fields"
     CUSTOM = "custom", "Custom instruction"
 
+
+# The task names as a type, for the API's and the eval target's input schemas.
+TaskName = Literal["summarise", "key_points", "custom", "extract_contact", "extract_invoice"]
 
 SYSTEM = (
     "You are a careful assistant inside Keel. Answer only from the text the user provides; "
     "if it does not contain the answer, say so."
+)
+_EXTRACT_CONTACT = (
+    "Extract the contact details of the person in the following text. Copy values exactly; "
+    "use null for anything the text does not give."
+)
+_EXTRACT_INVOICE = (
+    "Extract the invoice fields of the following text. Copy values exactly; amounts as numbers."
 )
 _INSTRUCTIONS: dict[str, dict[Task, str]] = {
     "1": {
@@ -40,10 +55,14 @@ _INSTRUCTIONS: dict[str, dict[Task, str]] = {
             "Summarise the following text in one short paragraph. Keep names and numbers exact."
         ),
         Task.KEY_POINTS: "Extract the key points of the following text as a short bulleted list.",
+        Task.EXTRACT_CONTACT: _EXTRACT_CONTACT,
+        Task.EXTRACT_INVOICE: _EXTRACT_INVOICE,
     },
     "2": {
         Task.SUMMARISE: "Summarise the following text in one sentence. Keep names and numbers exact.",
         Task.KEY_POINTS: "State the key point of the following text in one sentence.",
+        Task.EXTRACT_CONTACT: _EXTRACT_CONTACT,
+        Task.EXTRACT_INVOICE: _EXTRACT_INVOICE,
     },
 }
 # A custom instruction is the user's own words; a version may add to it, never replace it.

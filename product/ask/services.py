@@ -14,15 +14,18 @@ import uuid
 from typing import Any
 
 from django.db import transaction
+from pydantic import BaseModel
 
 from product.accounts.models import User, Workspace
-from product.ask import prompts
+from product.ask import prompts, schemas
 from product.ask.models import Question
 from product.core.db import release_connection
 from product.jobs import services as job_services
 from product.jobs.registry import JobCancelled, JobContext
 from product.llm import gateway, quotas
 from product.llm.errors import InputTooLarge
+from product.llm.models import BudgetReservation
+from product.llm.structured import complete_structured
 
 
 def check_question(*, task: str, text: str, instruction: str = "") -> None:
@@ -110,6 +113,9 @@ def answer_question(*, ctx: JobContext, question: Question) -> dict[str, Any]:
     # Nothing touches the database until the answer is in: give the pooled connection back
     # for the seconds the model takes, so 200 jobs in flight do not need 200 connections.
     release_connection()
+    schema = schemas.schema_for(question.task)
+    if schema is not None:
+        return _extract(ctx, question, messages, schema, reservation)
     answer = gateway.stream(
         workspace=job.workspace,
         user=job.created_by,
@@ -124,8 +130,45 @@ def answer_question(*, ctx: JobContext, question: Question) -> dict[str, Any]:
     )
     if answer.stopped:
         raise JobCancelled
+    return _result(answer, text=answer.text)
+
+
+def _extract(
+    ctx: JobContext,
+    question: Question,
+    messages: list[dict[str, str]],
+    schema: type[BaseModel],
+    reservation: BudgetReservation,
+) -> dict[str, Any]:
+    """An extract task: a typed answer, not streamed (half a JSON object is nothing to show).
+
+    An answer still invalid after the gateway's repair attempt raises StructuredOutputInvalid:
+    the job fails with its message, which names the fields, and Retry runs it again."""
+    job = ctx.job
+    extracted = complete_structured(
+        workspace=job.workspace,
+        user=job.created_by,
+        feature=prompts.KIND,
+        messages=messages,
+        schema=schema,
+        prompt_name=prompts.PROMPT_NAME,
+        prompt_version=prompts.PROMPT_VERSION,
+        reservation=reservation,
+        job=ctx,
+    )
+    if ctx.is_cancelled():
+        raise JobCancelled
+    fields = extracted.value.model_dump(mode="json")
     return {
-        "text": answer.text,
+        **_result(extracted.chat, text=schemas.as_text(question.task, fields)),
+        "fields": fields,
+        "repaired": extracted.repaired,
+    }
+
+
+def _result(answer: gateway.ChatResult, *, text: str) -> dict[str, Any]:
+    return {
+        "text": text,
         "model": answer.model,
         "call_id": str(answer.call_id),
         "input_tokens": answer.input_tokens,
