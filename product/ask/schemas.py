@@ -19,10 +19,14 @@ class ContactDetails(BaseModel):
     model_config = ConfigDict(title="ContactDetails", extra="forbid")
 
     name: str = Field(title="Name", description="The person's full name.")
-    email: str | None = Field(None, title="Email", description="Their email address, if given.")
-    phone: str | None = Field(None, title="Phone", description="Their phone number, if given.")
+    email: str | None = Field(
+        default=None, title="Email", description="Their email address, if given."
+    )
+    phone: str | None = Field(
+        default=None, title="Phone", description="Their phone number, if given."
+    )
     company: str | None = Field(
-        None, title="Company", description="The organisation they work for, if given."
+        default=None, title="Company", description="The organisation they work for, if given."
     )
 
 
