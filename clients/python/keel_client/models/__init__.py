@@ -18,6 +18,7 @@ from .comparison_out_cases_item import ComparisonOutCasesItem
 from .comparison_out_deltas_item import ComparisonOutDeltasItem
 from .comparison_out_summaries_item import ComparisonOutSummariesItem
 from .comparison_query import ComparisonQuery
+from .contact_details import ContactDetails
 from .conversation_in import ConversationIn
 from .conversation_out import ConversationOut
 from .conversation_patch import ConversationPatch
@@ -48,6 +49,7 @@ from .grader_in import GraderIn
 from .grader_in_params import GraderInParams
 from .import_dataset_items_multi_part_body_params import ImportDatasetItemsMultiPartBodyParams
 from .import_dataset_items_multi_part_body_params_format import ImportDatasetItemsMultiPartBodyParamsFormat
+from .invoice_fields import InvoiceFields
 from .item_change_out import ItemChangeOut
 from .item_in import ItemIn
 from .item_in_input import ItemInInput
@@ -64,6 +66,7 @@ from .job_detail_out_result_type_0 import JobDetailOutResultType0
 from .job_out import JobOut
 from .job_out_input import JobOutInput
 from .job_out_result_type_0 import JobOutResultType0
+from .line_item import LineItem
 from .list_feedback_rating_type_0 import ListFeedbackRatingType0
 from .list_traces_status_type_0 import ListTracesStatusType0
 from .me_out import MeOut
@@ -142,6 +145,7 @@ __all__ = (
     "ComparisonOutDeltasItem",
     "ComparisonOutSummariesItem",
     "ComparisonQuery",
+    "ContactDetails",
     "ConversationIn",
     "ConversationOut",
     "ConversationPatch",
@@ -172,6 +176,7 @@ __all__ = (
     "GraderInParams",
     "ImportDatasetItemsMultiPartBodyParams",
     "ImportDatasetItemsMultiPartBodyParamsFormat",
+    "InvoiceFields",
     "ItemChangeOut",
     "ItemIn",
     "ItemInInput",
@@ -188,6 +193,7 @@ __all__ = (
     "JobOut",
     "JobOutInput",
     "JobOutResultType0",
+    "LineItem",
     "ListFeedbackRatingType0",
     "ListTracesStatusType0",
     "MeOut",

@@ -2,13 +2,17 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 if TYPE_CHECKING:
+    from ..models.contact_details import ContactDetails
+    from ..models.invoice_fields import InvoiceFields
     from ..models.job_detail_out import JobDetailOut
 
 
@@ -26,6 +30,8 @@ class QuestionDetailOut:
         job (JobDetailOut):
         task (str):
         text (str):
+        fields (ContactDetails | InvoiceFields | None | Unset): An extract task's typed answer once the job has
+            succeeded (ContactDetails for extract_contact, InvoiceFields for extract_invoice); null otherwise.
     """
 
     answer: str
@@ -35,9 +41,13 @@ class QuestionDetailOut:
     job: JobDetailOut
     task: str
     text: str
+    fields: ContactDetails | InvoiceFields | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.contact_details import ContactDetails  # noqa: PLC0415
+        from ..models.invoice_fields import InvoiceFields  # noqa: PLC0415
+
         answer = self.answer
 
         created_at = self.created_at.isoformat()
@@ -52,6 +62,16 @@ class QuestionDetailOut:
 
         text = self.text
 
+        fields: dict[str, Any] | None | Unset
+        if isinstance(self.fields, Unset):
+            fields = UNSET
+        elif isinstance(self.fields, ContactDetails):
+            fields = self.fields.to_dict()
+        elif isinstance(self.fields, InvoiceFields):
+            fields = self.fields.to_dict()
+        else:
+            fields = self.fields
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -65,11 +85,15 @@ class QuestionDetailOut:
                 "text": text,
             }
         )
+        if fields is not UNSET:
+            field_dict["fields"] = fields
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.contact_details import ContactDetails  # noqa: PLC0415
+        from ..models.invoice_fields import InvoiceFields  # noqa: PLC0415
         from ..models.job_detail_out import JobDetailOut  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -87,6 +111,31 @@ class QuestionDetailOut:
 
         text = d.pop("text")
 
+        def _parse_fields(data: object) -> ContactDetails | InvoiceFields | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                fields_type_0 = ContactDetails.from_dict(data)
+
+                return fields_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                fields_type_1 = InvoiceFields.from_dict(data)
+
+                return fields_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ContactDetails | InvoiceFields | None | Unset, data)
+
+        fields = _parse_fields(d.pop("fields", UNSET))
+
         question_detail_out = cls(
             answer=answer,
             created_at=created_at,
@@ -95,6 +144,7 @@ class QuestionDetailOut:
             job=job,
             task=task,
             text=text,
+            fields=fields,
         )
 
         question_detail_out.additional_properties = d

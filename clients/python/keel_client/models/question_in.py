@@ -18,8 +18,8 @@ class QuestionIn:
     Attributes:
         text (str): The text to work on, at most 50000 characters.
         instruction (None | str | Unset):
-        task (QuestionInTask | Unset): summarise, key_points, or custom (then send `instruction`). Default:
-            QuestionInTask.SUMMARISE.
+        task (QuestionInTask | Unset): summarise, key_points, custom (then send `instruction`), or an extract task:
+            extract_contact or extract_invoice (the answer's typed `fields`). Default: QuestionInTask.SUMMARISE.
     """
 
     text: str
