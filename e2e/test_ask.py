@@ -60,6 +60,24 @@ def test_it_answers_a_pasted_text_in_the_background(asker: Page, stack: Stack) -
     expect(asker.get_by_role("table")).to_contain_text("Succeeded")
 
 
+def test_an_extract_task_shows_its_fields_as_a_table(asker: Page, stack: Stack) -> None:
+    asker.goto(f"{stack.url}/ask/")
+    asker.get_by_label("Text").fill(
+        "Please invoice us as agreed.\nVendor: Acme Tools Ltd\nDate: 2026-03-14\n"
+        "Total: 1250.00\nCurrency: GBP"
+    )
+    asker.get_by_label("Extract invoice fields").check()
+    asker.get_by_role("button", name="Ask").click()
+    asker.wait_for_url(re.compile(r".*/ask/[0-9a-f-]{36}/$"), timeout=TIMEOUT)
+    expect(asker.get_by_test_id("job-status")).to_have_text("Succeeded", timeout=TIMEOUT)
+    fields = asker.get_by_test_id("job-fields")
+    expect(fields.get_by_role("row", name=re.compile("^Vendor"))).to_contain_text("Acme Tools Ltd")
+    expect(fields.get_by_role("row", name=re.compile("^Date"))).to_contain_text("2026-03-14")
+    expect(fields.get_by_role("row", name=re.compile("^Total"))).to_contain_text("1250.00")
+    expect(fields.get_by_role("row", name=re.compile("^Currency"))).to_contain_text("GBP")
+    expect(fields).to_contain_text("Line items")
+
+
 def test_a_failing_provider_shows_a_readable_error_and_retry_works(
     asker: Page, stack: Stack
 ) -> None:
