@@ -23,7 +23,9 @@ class Migration(migrations.Migration):
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
-                ('task', models.CharField(choices=[('summarise', 'Summarise'), ('key_points', 'Extract key points'), ('custom', 'Custom instruction')], default='summarise', max_length=32)),
+                # The extract tasks were added to the choices here, not in a 0003: choices do not
+                # touch the database, and startfeature copies this file as a new feature's schema.
+                ('task', models.CharField(choices=[('summarise', 'Summarise'), ('key_points', 'Extract key points'), ('extract_contact', 'Extract contact details'), ('extract_invoice', 'Extract invoice fields'), ('custom', 'Custom instruction')], default='summarise', max_length=32)),
                 ('instruction', models.TextField(blank=True)),
                 ('text', models.TextField()),
                 ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='questions', to=settings.AUTH_USER_MODEL)),

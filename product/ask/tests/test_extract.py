@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from product.accounts.models import User, Workspace
+from product.ask import prompts
 from product.ask.models import Question
 from product.ask.schemas import SCHEMAS, ContactDetails, InvoiceFields, as_text, field_rows
 from product.ask.services import submit_question
@@ -55,7 +56,7 @@ def test_an_invoice_extract_is_a_typed_answer_with_one_ledger_row(
     assert fields.line_items, "a list with minItems gets items"
     assert question.answer.startswith("Vendor: Acme Tools Ltd\nDate: 2026-03-14\nTotal: 1250.00")
     call = LLMCall.objects.get()
-    assert (call.prompt_name, str(call.job_id)) == ("ask.once", str(question.job.pk))
+    assert (call.prompt_name, str(call.job_id)) == (prompts.PROMPT_NAME, str(question.job.pk))
     assert result(question)["call_id"] == str(call.id)
     assert result(question)["repaired"] is False
     assert BudgetReservation.objects.get().status == BudgetReservation.Status.SETTLED
@@ -73,7 +74,7 @@ def test_an_invalid_extract_is_repaired_and_both_attempts_are_ledgered(
     names = sorted(
         LLMCall.objects.filter(job_id=question.job.pk).values_list("prompt_name", flat=True)
     )
-    assert names == ["ask.once", "ask.once:repair"]
+    assert names == [prompts.PROMPT_NAME, f"{prompts.PROMPT_NAME}:repair"]
 
 
 @pytest.mark.django_db
