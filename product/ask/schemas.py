@@ -8,7 +8,7 @@ and descriptions go into the JSON Schema the model sees, so say in them what a f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -94,7 +94,12 @@ def field_rows(task: str, fields: dict[str, Any]) -> list[FieldRow]:
         value = fields.get(name)
         label = info.title or name
         if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
-            columns = list(value[0])
+            # The item model's order, not the stored one: Postgres's jsonb sorts an object's keys.
+            item_model = next(iter(get_args(info.annotation)), None)
+            if isinstance(item_model, type) and issubclass(item_model, BaseModel):
+                columns = list(item_model.model_fields)
+            else:
+                columns = list(value[0])
             out.append(
                 FieldRow(
                     label,
