@@ -133,7 +133,9 @@ def test_select_names_the_known_suites_when_one_is_unknown() -> None:
     # By name, or by app/name: a generated feature copies Ask once's suite, name and all.
     assert [s.label for s in suites.select(found, ["handbook"])] == ["knowledge/handbook"]
     assert [s.label for s in suites.select(found, ["ask/summaries"])] == ["ask/summaries"]
-    with pytest.raises(SuiteError, match=r"No eval suite 'sumaries'\. Known suites: ask/summaries"):
+    with pytest.raises(
+        SuiteError, match=r"No eval suite 'sumaries'\. Known suites: ask/extracts, ask/summaries"
+    ):
         suites.select(found, ["sumaries"])
 
 
