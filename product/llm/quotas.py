@@ -134,6 +134,26 @@ def estimate_usd(*, model: str, input_tokens: int, output_tokens: int) -> Decima
     return max((cost for cost in costs if cost is not None), default=ZERO)
 
 
+def _lock_within_budget(workspace: Workspace, estimate: Decimal) -> datetime:
+    """Lock the workspace's reservations and refuse `estimate` if it would pass the month's budget;
+    inside the caller's transaction, so the check and the caller's write are one step. Returns now.
+
+    (SQLite ignores FOR UPDATE; its IMMEDIATE transactions, see settings, serialise writers.)"""
+    Workspace.objects.select_for_update().only("pk").get(pk=workspace.pk)
+    now = timezone.now()
+    budget = monthly_budget(workspace)
+    committed = month_spend(workspace) + reserved_spend(workspace)
+    if committed + estimate > budget:
+        retry_after = int((_next_month_start(now) - now).total_seconds()) + 1
+        raise QuotaExceeded(
+            f"This workspace has used its AI budget for the month ({format_usd(budget)}). "
+            "It resets on the first of next month; an owner can raise it.",
+            code="budget_exceeded",
+            retry_after=retry_after,
+        )
+    return now
+
+
 def reserve(
     *,
     workspace: Workspace,
@@ -158,20 +178,7 @@ def reserve(
         _check_rate(user)
     estimate = estimate_usd(model=model, input_tokens=input_tokens, output_tokens=output_tokens)
     with transaction.atomic():
-        # The lock serialises reservations per workspace: check and insert happen as one step.
-        # (SQLite ignores FOR UPDATE; its IMMEDIATE transactions, see settings, serialise writers.)
-        Workspace.objects.select_for_update().only("pk").get(pk=workspace.pk)
-        now = timezone.now()
-        budget = monthly_budget(workspace)
-        committed = month_spend(workspace) + reserved_spend(workspace)
-        if committed + estimate > budget:
-            retry_after = int((_next_month_start(now) - now).total_seconds()) + 1
-            raise QuotaExceeded(
-                f"This workspace has used its AI budget for the month ({format_usd(budget)}). "
-                "It resets on the first of next month; an owner can raise it.",
-                code="budget_exceeded",
-                retry_after=retry_after,
-            )
+        now = _lock_within_budget(workspace, estimate)
         return BudgetReservation.objects.create(
             workspace=workspace,
             user=user,
@@ -198,18 +205,7 @@ def extend(
     extra = estimate_usd(model=model, input_tokens=input_tokens, output_tokens=max_tokens)
     workspace = reservation.workspace
     with transaction.atomic():
-        Workspace.objects.select_for_update().only("pk").get(pk=workspace.pk)
-        now = timezone.now()
-        budget = monthly_budget(workspace)
-        committed = month_spend(workspace) + reserved_spend(workspace)
-        if committed + extra > budget:
-            retry_after = int((_next_month_start(now) - now).total_seconds()) + 1
-            raise QuotaExceeded(
-                f"This workspace has used its AI budget for the month ({format_usd(budget)}). "
-                "It resets on the first of next month; an owner can raise it.",
-                code="budget_exceeded",
-                retry_after=retry_after,
-            )
+        _lock_within_budget(workspace, extra)
         BudgetReservation.objects.filter(
             pk=reservation.pk, status=BudgetReservation.Status.RESERVED
         ).update(estimated_usd=F("estimated_usd") + extra)
