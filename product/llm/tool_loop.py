@@ -304,7 +304,7 @@ def stream_with_tools(
                 result = _drive(model, run, request=request)
                 answers.append(result)
                 texts.append(result.text)
-                if final_round:
+                if final_round and rounds:
                     steps.append(_limit_event(rounds))
                     on_tool(steps[-1])
                     if not result.text:
@@ -312,7 +312,7 @@ def stream_with_tools(
                         texts.append(limit_message(rounds))
                         joiner(limit_message(rounds))
                     return finish()
-                if result.stopped or not result.tool_calls:
+                if final_round or result.stopped or not result.tool_calls:
                     return finish()
                 rounds += 1
                 calls = [_with_id(call) for call in result.tool_calls]
