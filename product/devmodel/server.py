@@ -9,8 +9,12 @@ passages and cites them as `[n]` (grounded.py); a judge request (`<answer>` with
 `<sources>`, the layout of evals/prompts.py) gets a JSON verdict (judge.py); Ask once's layout,
 an instruction then `---` and a text, gets the text's first sentences (tasks.py); a request
 with `response_format` (or a `[[json...]]` marker) gets JSON, valid for its schema unless a marker
-says otherwise (structured.py). Everything is pure asyncio so that one process
-holds hundreds of slow streams, which the benchmarks need to model a real provider's latency.
+says otherwise (structured.py). A request offering `tools` may be answered with tool calls in
+OpenAI's wire format (tools.py decides which: markers such as `[[tool: NAME {...}]]`, a forced
+`tool_choice`, or a tool named by a word of the message), and after the tool results with text
+about them; markers in tool results script the server too. Everything is pure asyncio so that
+one process holds hundreds of slow streams, which the benchmarks need to model a real provider's
+latency.
 
 It deliberately imports nothing from Django: tests run it in a thread, e2e and `make dev` run it as
 its own process.

@@ -235,6 +235,18 @@ def test_tool_steps_calls_again_for_n_steps(devmodel: str) -> None:
     assert text == " ".join(["I used search_documents: result of search_documents."] * 3)
 
 
+def test_tool_steps_without_a_tool_marker_repeats_the_auto_call(devmodel: str) -> None:
+    messages = user("[[tool_steps: 2]] Search the handbook")
+    steps, text = run_loop(devmodel, messages)
+    assert steps == 2
+    assert text == " ".join(["I used search_documents: result of search_documents."] * 2)
+
+
+def test_a_tool_call_stream_can_be_cut(devmodel: str) -> None:
+    with pytest.raises(openai.APIConnectionError):
+        streamed_calls(devmodel, user('[[tool: search_documents {"query": "x"}]] [[cut_after: 2]]'))
+
+
 def test_tool_loop_never_stops_calling(devmodel: str) -> None:
     steps, text = run_loop(devmodel, user("[[tool_loop]] Search forever"), max_steps=6)
     assert (steps, text) == (6, None)
