@@ -43,6 +43,8 @@ TOOL_MARKER_RE = re.compile(
 )
 ANY_MARKER_RE = re.compile(r"\[\[.*?\]\]", re.DOTALL)
 NAME_WORD_RE = re.compile(r"[a-z]+")
+# A function name as OpenAI allows it, then the optional JSON arguments.
+TOOL_ARG_RE = re.compile(r"([A-Za-z0-9_.-]+)\s*(.*)", re.DOTALL)
 MIN_NAME_WORD = 4
 RESULT_EXCERPT_CHARS = 200
 ERROR_PREFIX = "Error:"
@@ -107,9 +109,10 @@ def parse_tool_script(text: str) -> ToolScript:
         elif marker == "tool_malformed":
             script.calls.append(_CallSpec(arg.split()[0], malformed=True))
         else:
-            name, _, raw_args = arg.partition(" ")
-            if not name:
+            named = TOOL_ARG_RE.fullmatch(arg)
+            if named is None:
                 raise ValueError("[[tool: ...]] needs a tool name")
+            name, raw_args = named.group(1), named.group(2)
             arguments = json.loads(raw_args) if raw_args.strip() else None
             if arguments is not None and not isinstance(arguments, dict):
                 raise ValueError(f"[[tool: {name} ...]] arguments must be a JSON object")
@@ -348,6 +351,8 @@ def decide_calls(
             if name is None and (script.loop or script.steps is not None):
                 name = next(iter(offered))
             specs = [_CallSpec(name, fill_strings=True)] if name else []
+    if not specs:
+        return []
     if not parallel:
         specs = specs[:1]
     key = json.dumps(list(messages[: last_user_index(messages) + 1]), sort_keys=True, default=str)

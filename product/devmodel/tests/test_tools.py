@@ -13,7 +13,7 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletion
 
-from product.devmodel.tools import matching_tool
+from product.devmodel.tools import matching_tool, parse_tool_script
 
 SEARCH: dict[str, Any] = {
     "type": "function",
@@ -328,6 +328,25 @@ def test_name_words_match_folded_and_only_from_four_letters() -> None:
     assert matching_tool(offered, "searching the documents") == "search_documents"
     assert matching_tool(offered, "get the doc") is None
     assert matching_tool(offered, "what times are open?") == "current_time"
+
+
+def test_tool_markers_parse_names_args_and_counts() -> None:
+    script = parse_tool_script(
+        '[[tool: a.b-c{"x": [1]}]] [[tool: plain]] [[tool_malformed: m]] [[tool_steps: 4]]'
+    )
+    assert [(c.name, c.arguments, c.malformed) for c in script.calls] == [
+        ("a.b-c", {"x": [1]}, False),
+        ("plain", None, False),
+        ("m", None, True),
+    ]
+    assert (script.steps, script.loop) == (4, False)
+    with pytest.raises(ValueError):
+        parse_tool_script("[[tool: search not json]]")
+
+
+def test_a_bad_tool_marker_is_a_400(devmodel: str) -> None:
+    with pytest.raises(openai.BadRequestError, match="Bad devmodel marker"):
+        create(devmodel, user("[[tool: search_documents {oops]]"))
 
 
 def test_an_error_result_is_fed_back_in_the_answer(devmodel: str) -> None:
