@@ -204,7 +204,9 @@ def count_prompt_tokens(messages: list[dict[str, Any]], tools: Any = None) -> in
         total += 3 + len(ENCODING.encode_ordinary(_content_text(message.get("content"))))
         total += len(ENCODING.encode_ordinary(str(message.get("role", ""))))
         for call in message.get("tool_calls") or []:
-            function = call.get("function") or {} if isinstance(call, dict) else {}
+            function = call.get("function") if isinstance(call, dict) else None
+            if not isinstance(function, dict):
+                continue
             for part in (function.get("name"), function.get("arguments")):
                 total += len(ENCODING.encode_ordinary(str(part or "")))
     if isinstance(tools, list) and tools:
