@@ -300,10 +300,14 @@ def _arguments(spec: _CallSpec, parameters: Mapping[str, Any], seed: str) -> str
 
 def _filled(value: dict[str, Any], schema: Mapping[str, Any], seed: str) -> dict[str, Any]:
     """Plain string properties the prompt does not label take the whole prompt: a search query
-    is the question, not three words of it."""
+    is the question, not three words of it. One with a default keeps it, as a model leaves an
+    optional argument alone (a time zone is not the whole question)."""
     properties = schema.get("properties") or {}
     for key, sub in properties.items():
         if not isinstance(sub, Mapping) or key not in value or not seed:
+            continue
+        if "default" in sub and labelled_value(seed, key) is None:
+            value[key] = sub["default"]
             continue
         plain = sub.get("type") == "string" and not (
             {"enum", "const", "format", "pattern", "$ref"} & set(sub)

@@ -456,3 +456,26 @@ def test_it_refuses_what_openai_refuses(
 ) -> None:
     with pytest.raises(openai.BadRequestError, match=error):
         create(devmodel, messages, **kwargs)
+
+
+def test_an_unlabelled_property_with_a_default_keeps_it(devmodel: str) -> None:
+    client = openai.OpenAI(base_url=devmodel, api_key="x", max_retries=0)
+    parameters = {
+        "type": "object",
+        "properties": {"timezone": {"type": "string", "default": "UTC", "maxLength": 64}},
+    }
+    tools = [{"type": "function", "function": {"name": "current_time", "parameters": parameters}}]
+    asked = client.chat.completions.create(
+        model="keel-dev-small",
+        messages=[{"role": "user", "content": "What time is it in the office?"}],
+        tools=tools,  # type: ignore[arg-type]
+    )
+    [call] = asked.choices[0].message.tool_calls or []
+    assert json.loads(call.function.arguments) == {"timezone": "UTC"}  # type: ignore[union-attr]
+    labelled = client.chat.completions.create(
+        model="keel-dev-small",
+        messages=[{"role": "user", "content": "What time is it? Timezone: Asia/Tokyo"}],
+        tools=tools,  # type: ignore[arg-type]
+    )
+    [call] = labelled.choices[0].message.tool_calls or []
+    assert json.loads(call.function.arguments)["timezone"].startswith("Asia/Tokyo")  # type: ignore[union-attr]
