@@ -20,7 +20,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from product.core.money import format_usd
-from product.observability.usage import BurnDown, UsageReport, percent
+from product.observability.usage import BurnDown, Usage, UsageReport, percent
 
 Number = float | Decimal | int
 Format = Callable[[float], str]
@@ -274,6 +274,47 @@ def _chart(
     )
 
 
+def _by_group(report: UsageReport, measure: Callable[[Usage], int]) -> list[Series]:
+    """The top groups' series of a count, then "Other": the tones follow the spend chart's."""
+    return [
+        Series(label, values, TONES[i % len(TONES)])
+        for i, (label, values) in enumerate(report.series_by_group(measure, 0))
+    ]
+
+
+def _busiest(report: UsageReport, measure: Callable[[Usage], Number], fmt: Format) -> str:
+    """ "; the most on 3 Dec: 1.2k", or nothing for an empty period."""
+    days = report.period.days
+    busiest = max(days, key=lambda d: measure(report.by_day[d]), default=None)
+    if busiest is None or not measure(report.by_day[busiest]):
+        return ""
+    return f"; the most on {day_label(busiest)}: {fmt(float(measure(report.by_day[busiest])))}"
+
+
+def _stacked_by_group(
+    report: UsageReport,
+    *,
+    key: str,
+    what: str,
+    summary: str,
+    stacked: list[Series],
+    extra: list[Series],
+    fmt: Format,
+) -> Chart:
+    """Bars of the top groups stacked per day; the table adds the `extra` columns (totals)."""
+    days = report.period.days
+    return _chart(
+        key=key,
+        title=f"{what} per day by {report.group_by}",
+        summary=summary + ".",
+        draw=stacked_bars,
+        days=days,
+        series=stacked,
+        fmt=fmt,
+        table=_table(days, [*stacked, *extra], fmt),
+    )
+
+
 def spend_chart(report: UsageReport) -> Chart:
     days = report.period.days
     stacked = [
@@ -281,40 +322,64 @@ def spend_chart(report: UsageReport) -> Chart:
         for i, (label, values) in enumerate(report.spend_series())
     ]
     summary = f"{format_usd(report.totals.cost_usd)} in all"
-    busiest = max(days, key=lambda d: report.by_day[d].cost_usd, default=None)
-    if busiest is not None and report.by_day[busiest].cost_usd > 0:
-        most = format_usd(report.by_day[busiest].cost_usd)
-        summary += f"; the most on {day_label(busiest)}: {most}"
-    total = Series("Total", [report.by_day[d].cost_usd for d in days], "s1")
-    return _chart(
+    summary += _busiest(report, lambda usage: usage.cost_usd, format_money)
+    return _stacked_by_group(
+        report,
         key="chart-spend",
-        title=f"Spend per day by {report.group_by}",
-        summary=summary + ".",
-        draw=stacked_bars,
-        days=days,
-        series=stacked,
+        what="Spend",
+        summary=summary,
+        stacked=stacked,
+        extra=[Series("Total", [report.by_day[d].cost_usd for d in days], "s1")],
         fmt=format_money,
-        table=_table(days, [*stacked, total], format_money),
+    )
+
+
+def tokens_chart(report: UsageReport) -> Chart:
+    days = report.period.days
+    totals = report.totals
+    summary = (
+        f"{format_count(totals.tokens)} tokens in all ({format_count(totals.input_tokens)} in, "
+        f"{format_count(totals.output_tokens)} out)"
+    )
+    summary += _busiest(report, lambda usage: usage.tokens, format_count)
+    return _stacked_by_group(
+        report,
+        key="chart-tokens",
+        what="Tokens",
+        summary=summary,
+        stacked=_by_group(report, lambda usage: usage.tokens),
+        extra=[
+            Series("Total", [report.by_day[d].tokens for d in days], "s1"),
+            Series("In", [report.by_day[d].input_tokens for d in days], "s1"),
+            Series("Out", [report.by_day[d].output_tokens for d in days], "s1"),
+        ],
+        fmt=format_count,
     )
 
 
 def requests_chart(report: UsageReport) -> Chart:
+    """Each group's succeeded requests stacked, and the failed ones (of every group) on top in
+    the danger colour: a bar is as tall as the day's requests, its red part the errors."""
     days = report.period.days
-    ok = Series("Succeeded", [report.by_day[d].succeeded for d in days], "s1")
+    succeeded = _by_group(report, lambda usage: usage.succeeded)
     failed = Series("Failed", [report.by_day[d].failed for d in days], "danger")
-    table = _table(days, [ok, failed], format_count)
+    total = Series("Total", [report.by_day[d].requests for d in days], "s1")
+    table = _table(days, [*succeeded, failed, total], format_count)
+    for index, label in enumerate(table.headers[1 : len(succeeded) + 1], start=1):
+        table.headers[index] = f"{label}, succeeded"
     table.headers.append("Error rate")
     for row, day in zip(table.rows, days, strict=True):
         row.append(percent(report.by_day[day].error_rate))
     totals = report.totals
     return _chart(
         key="chart-requests",
-        title="Requests and errors per day",
+        title=f"Requests and errors per day by {report.group_by}",
         summary=f"{totals.requests:,} request{'' if totals.requests == 1 else 's'}, "
-        f"{totals.failed:,} failed ({percent(totals.error_rate)}).",
+        f"{totals.failed:,} failed ({percent(totals.error_rate)}); "
+        f"each {report.group_by}'s succeeded requests, the failed ones on top.",
         draw=stacked_bars,
         days=days,
-        series=[ok, failed],
+        series=[*succeeded, failed],
         fmt=format_count,
         table=table,
     )
@@ -368,6 +433,7 @@ def burn_down_chart(burn: BurnDown) -> Chart:
 def usage_charts(report: UsageReport, burn: BurnDown) -> list[Chart]:
     return [
         spend_chart(report),
+        tokens_chart(report),
         requests_chart(report),
         latency_chart(report),
         burn_down_chart(burn),

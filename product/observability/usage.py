@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from django.db import connection
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
@@ -35,6 +35,8 @@ from product.observability import histograms, selectors
 from product.observability.models import UsageDay, UsageWatermark
 
 ZERO = Decimal(0)
+# What a chart adds up per day: a count (requests, tokens) or money.
+Amount = TypeVar("Amount", int, Decimal)
 MICRO_USD = Decimal("0.000001")  # LLMCall.cost_usd has six decimals
 Dimension = Literal["day", "model", "feature", "user"]
 GroupBy = Literal["model", "feature", "member"]
@@ -597,26 +599,29 @@ class UsageReport:
 
     def spend_series(self, top: int = TOP_GROUPS) -> list[tuple[str, list[Decimal]]]:
         """(label, spend per day) of the top groups, then "Other" for the rest, if any."""
+        return self.series_by_group(lambda usage: usage.cost_usd, ZERO, top=top)
+
+    def series_by_group(
+        self, measure: Callable[[Usage], Amount], zero: Amount, *, top: int = TOP_GROUPS
+    ) -> list[tuple[str, list[Amount]]]:
+        """(label, `measure` per day) of the top groups, then "Other" for the rest, if any.
+
+        The top groups are the same whatever is measured (the largest by spend, then requests),
+        so a model keeps its place and colour on every chart of the page."""
         shown, rest = self.groups[:top], self.groups[top:]
+
+        def on(day: date, key: Any) -> Amount:
+            usage = self.by_day_and_group.get((day, key))
+            return measure(usage) if usage else zero
+
         series = [
-            (
-                group.label,
-                [self._cost(day, group.key) for day in self.period.days],
-            )
-            for group in shown
+            (group.label, [on(day, group.key) for day in self.period.days]) for group in shown
         ]
         if rest:
             series.append(
-                (
-                    "Other",
-                    [sum((self._cost(d, g.key) for g in rest), ZERO) for d in self.period.days],
-                )
+                ("Other", [sum((on(d, g.key) for g in rest), zero) for d in self.period.days])
             )
         return series
-
-    def _cost(self, day: date, key: Any) -> Decimal:
-        usage = self.by_day_and_group.get((day, key))
-        return usage.cost_usd if usage else ZERO
 
 
 def usage_report(

@@ -56,7 +56,7 @@ def test_it_shows_the_workspace_usage_with_real_amounts(alice_client: Client) ->
     assert 'data-testid="usage-requests">3<' in html
     assert "33.3%" in html, "one failed of three"
     assert "keel-dev-large" in html and "bobs-model" in html
-    for chart in ("chart-spend", "chart-requests", "chart-latency", "chart-budget"):
+    for chart in ("chart-spend", "chart-tokens", "chart-requests", "chart-latency", "chart-budget"):
         assert re.search(
             rf'<svg class="chart"[^>]*aria-labelledby="{chart}-title {chart}-desc"', html
         )
@@ -149,3 +149,73 @@ def test_the_axes_of_tiny_amounts_say_distinct_numbers() -> None:
     ticks = [charts.format_money_tick(top * n / 4) for n in (0, 2, 4)]
     assert ticks == ["$0.00", "$0.00001", "$0.00002"]
     assert charts.nice_ceiling(0.17) == 0.2 and charts.nice_ceiling(180) == 200
+
+
+def chart_svg(html: str, key: str) -> str:
+    """One chart's drawing, out of the page."""
+    match = re.search(rf'<svg class="chart"[^>]*data-chart="{key}".*?</svg>', html, re.S)
+    assert match, f"no {key} on the page"
+    return match.group(0)
+
+
+def chart_card(html: str, key: str) -> str:
+    """One chart's card: its heading, summary, drawing and table."""
+    match = re.search(rf'<section[^>]*id="{key}-card".*?</section>', html, re.S)
+    assert match, f"no {key} card on the page"
+    return match.group(0)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("calls")
+def test_the_tokens_and_requests_charts_split_by_the_chosen_group(alice_client: Client) -> None:
+    today = charts.day_label(timezone.now().date())
+    by_model = page(alice_client)
+    assert "Tokens per day by model" in by_model
+    assert "Requests and errors per day by model" in by_model
+    tokens = chart_svg(by_model, "chart-tokens")
+    # 2 × (120 in + 30 out) for the large model, 150 for bob's: one stacked segment each.
+    assert f"<title>{today} · keel-dev-large: 300</title>" in tokens
+    assert f"<title>{today} · bobs-model: 150</title>" in tokens
+    requests = chart_svg(by_model, "chart-requests")
+    assert f"<title>{today} · keel-dev-large: 1</title>" in requests, "its one success"
+    assert f"<title>{today} · bobs-model: 1</title>" in requests
+    assert f"<title>{today} · Failed: 1</title>" in requests, "the failure stacked on top"
+    # The tables say the same, in the page's order: the groups, then the totals.
+    card = chart_card(by_model, "chart-tokens")
+    assert re.search(
+        r"<th[^>]*>keel-dev-large</th><th[^>]*>bobs-model</th><th[^>]*>Total</th>"
+        r"<th[^>]*>In</th><th[^>]*>Out</th>",
+        card,
+    )
+    assert f'<th scope="row">{today}</th><td>300</td><td>150</td><td>450</td><td>360</td>' in card
+    assert "450 tokens in all (360 in, 90 out)" in card
+    requests_card = chart_card(by_model, "chart-requests")
+    assert "keel-dev-large, succeeded" in requests_card
+    assert "<td>1</td><td>1</td><td>1</td><td>3</td><td>33.3%</td>" in requests_card
+
+    by_member = page(alice_client, group="member")
+    assert f"<title>{today} · Alice: 300</title>" in chart_svg(by_member, "chart-tokens")
+    assert f"<title>{today} · Bob: 1</title>" in chart_svg(by_member, "chart-requests")
+    by_feature = page(alice_client, group="feature")
+    assert f"<title>{today} · chat: 150</title>" in chart_svg(by_feature, "chart-tokens")
+    assert "Tokens per day by feature" in by_feature
+
+
+@pytest.mark.django_db
+def test_more_groups_than_colours_fold_into_other_on_every_chart(
+    acme: Workspace, alice_client: Client
+) -> None:
+    for index in range(7):  # the dearest first: the top five keep their own series
+        LLMCallFactory(
+            workspace=acme, model=f"model-{index}", cost_usd=Decimal("0.001") * (7 - index)
+        )
+    html = page(alice_client)
+    today = charts.day_label(timezone.now().date())
+    for key, other in (("chart-spend", "$0.003"), ("chart-tokens", "300"), ("chart-requests", "2")):
+        drawing = chart_svg(html, key)
+        assert f"<title>{today} · Other: {other}</title>" in drawing, key
+        assert "model-4" in drawing and "model-5" not in drawing, key
+    # Same group, same colour: model-0 is the first tone on each chart.
+    for key in ("chart-spend", "chart-tokens", "chart-requests"):
+        first = re.search(r'<g class="chart-bars chart-(s\d)">(.*?)</g>', chart_svg(html, key))
+        assert first and first.group(1) == "s1" and "model-0" in first.group(2), key
