@@ -75,3 +75,13 @@ def test_a_reply_s_trace_shows_the_model_attempt_with_its_messages(
     assert fits_the_width(sailor)
     background = sailor.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(15, 18, 32)"  # the dark theme, as the system asks
+
+    # The same reply is counted on the usage page, by feature, in the chart's numbers too.
+    sailor.set_viewport_size({"width": 1280, "height": 800})
+    sailor.goto(f"{stack.url}/observability/?group=feature")
+    expect(sailor.get_by_role("heading", level=1)).to_have_text("Usage")
+    expect(sailor.get_by_test_id("usage-requests")).to_have_text(re.compile(r"^[1-9]\d*$"))
+    requests_chart = sailor.locator("#chart-requests-card")
+    expect(requests_chart.locator("svg rect")).not_to_have_count(0)
+    requests_chart.get_by_text("The numbers").click()
+    expect(requests_chart.locator("thead")).to_contain_text("chat, succeeded")

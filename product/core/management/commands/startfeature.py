@@ -138,11 +138,12 @@ def initial_migration() -> str:
         for dependency in migration.dependencies
         if dependency[0] != REFERENCE_APP
     }
-    migration = Migration("0001_initial", REFERENCE_APP)
-    migration.initial = True
-    migration.operations = operations
-    migration.dependencies = sorted(dependencies)
-    return MigrationWriter(migration, include_header=False).as_string()
+    initial = type(
+        "Migration",
+        (Migration,),
+        {"initial": True, "operations": operations, "dependencies": sorted(dependencies)},
+    )
+    return MigrationWriter(initial("0001_initial", REFERENCE_APP), include_header=False).as_string()
 
 
 def _without_screenshots(text: str) -> str:
