@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -63,6 +64,8 @@ STREAM_BACKOFF_MAX_S = 1.0
 STREAM_DRAIN_S = 3.0
 MAX_MESSAGE_CHARS = 32000
 MAX_TITLE_CHARS = 80
+# What a tool step still running when its reply ended says (stopped, failed).
+STEP_UNFINISHED = "The reply ended before this tool finished."
 
 
 class ChatError(KeelError):
@@ -449,29 +452,36 @@ def reconcile_reply(*, message: Message) -> Message:
 
 
 class _ReplyWriter:
-    """Collects deltas from the gateway: one stream entry each, the text persisted every 250 ms.
+    """Collects the gateway's deltas and tool steps: one stream entry each, persisted every 250 ms.
 
-    Redis may go away mid-reply. Deltas it refuses are buffered here, in order, and appended when
-    it answers again; the persisted text is always the text up to the persisted cursor, so a
-    reader that starts from the row and follows the stream after that cursor neither loses nor
-    repeats a delta. After a failure the writer cannot know what the stream kept (a restart
-    without persistence drops it; a reset connection may have applied an XADD it never
-    acknowledged), so it checks that the stream still ends at its cursor and, if not, starts
-    the stream over: a `reset` entry, then the whole text so far as one delta.
+    Redis may go away mid-reply. Entries it refuses are buffered here, in order, and appended when
+    it answers again; the persisted text and tool steps are always those up to the persisted
+    cursor, so a reader that starts from the row and follows the stream after that cursor neither
+    loses nor repeats a delta or a step. After a failure the writer cannot know what the stream
+    kept (a restart without persistence drops it; a reset connection may have applied an XADD it
+    never acknowledged), so it checks that the stream still ends at its cursor and, if not,
+    starts the stream over: a `reset` entry, each step in its latest state, then the whole text
+    so far as one delta.
+
+    The tool loop may report steps from the threads that run the calls: a lock keeps the entries
+    and the state they describe in one order.
     """
 
     def __init__(self, message: Message) -> None:
         self.message_id = message.pk
         self.backend = streams.get_backend()
         self.text = ""
+        self.steps: list[dict[str, Any]] = []  # every tool step so far, the latest state of each
         self.cursor = ""
         self._streamed = ""  # the text the stream holds up to self.cursor
-        self._pending: list[str] = []
+        self._streamed_steps: list[dict[str, Any]] = []  # the steps it holds up to self.cursor
+        self._pending: list[tuple[str, str]] = []  # (entry kind, data) not appended yet
         self._unsure = False  # a stream write failed: check the stream before the next one
         self._stream_retry_at = 0.0
         self._stream_backoff_s = STREAM_BACKOFF_FIRST_S
         self._persisted_at = time.monotonic()
         self._dirty = False
+        self._lock = threading.RLock()
 
     def start_over(self) -> None:
         """An earlier attempt died mid-reply (the reaper re-ran the job): readers start over."""
@@ -483,11 +493,24 @@ class _ReplyWriter:
     def on_delta(self, delta: str) -> None:
         if not delta:
             return
-        self.text += delta
-        self._pending.append(delta)
-        self._flush_stream()
-        self._dirty = True
-        if time.monotonic() - self._persisted_at >= PERSIST_EVERY_S:
+        with self._lock:
+            self.text += delta
+            self._pending.append((streams.DELTA, delta))
+            self._flush_stream()
+            self._dirty = True
+            if time.monotonic() - self._persisted_at >= PERSIST_EVERY_S:
+                self.persist()
+
+    def on_tool(self, event: dict[str, Any]) -> None:
+        """A tool call started or ended, or the step limit stopped the tools (a ToolEvent).
+
+        Persisted at once: steps are few, and a reload while a slow tool runs should show it."""
+        step = dict(event)
+        with self._lock:
+            upsert_step(self.steps, step)
+            self._pending.append((streams.TOOL, json.dumps(step)))
+            self._flush_stream()
+            self._dirty = True
             self.persist()
 
     def _flush_stream(self) -> bool:
@@ -498,14 +521,18 @@ class _ReplyWriter:
             return False
         try:
             if self._unsure and self.backend.last_cursor(self.message_id) != self.cursor:
-                self.cursor = self.backend.append(self.message_id, streams.RESET)
-                if self.text:
-                    self.cursor = self.backend.append(self.message_id, streams.DELTA, self.text)
-                self._streamed, self._pending = self.text, []
+                self._replay()
             self._unsure = False
             while self._pending:
-                self.cursor = self.backend.append(self.message_id, streams.DELTA, self._pending[0])
-                self._streamed += self._pending.pop(0)
+                kind, data = self._pending[0]
+                self.cursor = self.backend.append(self.message_id, kind, data)
+                # The cursor moved: the row is behind it until the next persist.
+                self._dirty = True
+                self._pending.pop(0)
+                if kind == streams.TOOL:
+                    upsert_step(self._streamed_steps, json.loads(data))
+                else:
+                    self._streamed += data
         except REDIS_DOWN as exc:
             if not self._unsure:
                 logger.warning("reply %s: stream unavailable (%s); buffering", self.message_id, exc)
@@ -516,25 +543,61 @@ class _ReplyWriter:
         self._stream_backoff_s = STREAM_BACKOFF_FIRST_S
         return True
 
+    def _replay(self) -> None:
+        """Start the stream over with everything so far. The cursor moves only once all of it is
+        in: a replay cut short leaves the stream ending elsewhere, so the next try replays again."""
+        cursor = self.backend.append(self.message_id, streams.RESET)
+        for step in self.steps:
+            cursor = self.backend.append(self.message_id, streams.TOOL, json.dumps(step))
+        if self.text:
+            cursor = self.backend.append(self.message_id, streams.DELTA, self.text)
+        self.cursor, self._streamed, self._pending = cursor, self.text, []
+        self._dirty = True
+        self._streamed_steps = [dict(step) for step in self.steps]
+
     def drain(self) -> None:
         """Before the reply ends: flush the buffer, waiting a little for Redis if it is away.
 
         If it stays away, readers get the whole text from the database with the final event.
         """
         deadline = time.monotonic() + STREAM_DRAIN_S
-        while not self._flush_stream() and time.monotonic() < deadline:
-            time.sleep(max(0.0, min(self._stream_retry_at, deadline) - time.monotonic()))
-        self.persist()
+        with self._lock:
+            while not self._flush_stream() and time.monotonic() < deadline:
+                time.sleep(max(0.0, min(self._stream_retry_at, deadline) - time.monotonic()))
+            self.persist()
 
     def persist(self) -> None:
-        if self._dirty:
-            # The text that goes with the cursor, never more: buffered deltas follow in the stream.
-            Message.objects.filter(pk=self.message_id).update(
-                text=self._streamed, stream_cursor=self.cursor
-            )
-            release_connection()
-        self._dirty = False
-        self._persisted_at = time.monotonic()
+        with self._lock:
+            if self._dirty:
+                # What goes with the cursor, never more: buffered entries follow in the stream.
+                Message.objects.filter(pk=self.message_id).update(
+                    text=self._streamed,
+                    tool_steps=self._streamed_steps,
+                    stream_cursor=self.cursor,
+                )
+                release_connection()
+            self._dirty = False
+            self._persisted_at = time.monotonic()
+
+    def final_steps(self) -> list[dict[str, Any]]:
+        """The steps to store with the finished reply: a call still running when the reply
+        ended (stopped, failed) never will finish, so it is stored as not finished."""
+        with self._lock:
+            return [
+                {**step, "status": "error", "error": STEP_UNFINISHED}
+                if step.get("status") == "running"
+                else step
+                for step in self.steps
+            ]
+
+
+def upsert_step(steps: list[dict[str, Any]], step: dict[str, Any]) -> None:
+    """Put a step's new state in place of its old one (same id), or add it at the end."""
+    for index, known in enumerate(steps):
+        if known.get("id") == step.get("id"):
+            steps[index] = step
+            return
+    steps.append(step)
 
 
 def ground(
@@ -592,7 +655,12 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
     if message.status == Message.Status.STREAMING or message.text or message.stream_cursor:
         writer.start_over()
     Message.objects.filter(pk=message.pk).update(
-        status=Message.Status.STREAMING, text="", stream_cursor="", error_code="", error_message=""
+        status=Message.Status.STREAMING,
+        text="",
+        tool_steps=[],
+        stream_cursor="",
+        error_code="",
+        error_message="",
     )
     conversation = message.conversation
     prompt = prompt_messages(conversation=conversation, before=message.position)
@@ -601,11 +669,16 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
     passages: list[Passage] | None = None
 
     def final(text: str) -> dict[str, Any]:
-        """The text to store and the citations that go with it, written together."""
+        """The text to store, the citations and the tool steps that go with it, written together."""
+        steps = writer.final_steps()
         if passages is None:
-            return {"text": text, "citations": []}
+            return {"text": text, "citations": [], "tool_steps": steps}
         text, cited = grounding.resolve_citations(text, passages)
-        return {"text": text, "citations": [citation.as_json() for citation in cited]}
+        return {
+            "text": text,
+            "citations": [citation.as_json() for citation in cited],
+            "tool_steps": steps,
+        }
 
     try:
         if conversation.collection is not None:
