@@ -7,12 +7,14 @@ import time
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from product.accounts.models import User
 from product.chat import services, streams
 from product.chat.models import Conversation, Message
 from product.chat.tests.conftest import send
 from product.chat.tests.test_redis_away import replay, writer_for
+from product.chat.tests.test_sse import read_stream, stream_url
 
 pytestmark = pytest.mark.usefixtures("devmodel_llm")
 
@@ -184,3 +186,100 @@ def test_a_step_still_running_when_the_reply_ends_is_stored_unfinished(
     final = writer.final_steps()
     assert [s["status"] for s in final] == ["ok", "error"]
     assert final[1]["error"] == services.STEP_UNFINISHED
+
+
+# --- Readers -----------------------------------------------------------------------------------
+
+
+def test_a_reader_without_a_cursor_gets_the_persisted_steps_then_the_text_then_the_rest(
+    conversation: Conversation, alice: User, alice_client: Client, stream_backend: str
+) -> None:
+    reply = send(conversation, alice, "what time is it?").reply
+    writer, _flaky = writer_for(reply)
+    writer.on_tool(step("running"))
+    writer.on_tool(step("ok"))
+    writer.on_delta("It is ")
+    writer.persist()
+    writer.on_tool(step("running", call_id="call_2"))  # a step is persisted at once
+    Message.objects.filter(pk=reply.pk).update(status=Message.Status.STREAMING)
+    # Not persisted yet (within 250 ms): the reader gets it from the stream, after the row's cursor.
+    writer.on_delta("five.")
+    backend = streams.get_backend()
+    backend.append(reply.pk, streams.END, '{"status": "done"}')
+    events = read_stream(alice_client, stream_url(reply))
+    kinds = [(e["event"], e["data"].get("step", {}).get("id")) for e in events[:-1]]
+    assert kinds == [
+        ("tool", "call_1"),
+        ("tool", "call_2"),
+        ("delta", None),
+        ("delta", None),
+    ]
+    first = events[0]
+    assert first["data"]["step"] == step("ok")
+    assert first["id"] == events[2]["id"], "the persisted state shares the row's cursor"
+    assert 'data-tool-step="call_1"' in first["data"]["html"]
+    assert "".join(e["data"]["text"] for e in events if e["event"] == "delta") == "It is five."
+
+
+def test_a_reader_with_a_cursor_gets_the_tool_entries_after_it_in_order(
+    conversation: Conversation, alice: User, alice_client: Client, stream_backend: str
+) -> None:
+    reply = send(conversation, alice, "what time is it?").reply
+    writer, _flaky = writer_for(reply)
+    writer.on_delta("Let me see. ")
+    seen = writer.cursor
+    writer.on_tool(step("running"))
+    writer.on_tool(step("ok"))
+    writer.on_delta("Five.")
+    Message.objects.filter(pk=reply.pk).update(status=Message.Status.STREAMING)
+    streams.get_backend().append(reply.pk, streams.END, '{"status": "done"}')
+    events = read_stream(alice_client, stream_url(reply) + f"?after={seen}")
+    tools = [e for e in events if e["event"] == "tool"]
+    assert [e["data"]["step"]["status"] for e in tools] == ["running", "ok"]
+    assert all(e["id"] for e in tools)
+    assert [e["event"] for e in events] == ["tool", "tool", "delta", "done"]
+
+
+def test_a_finished_reply_shows_its_steps_above_the_text(
+    conversation: Conversation, alice: User, alice_client: Client
+) -> None:
+    reply = send(conversation, alice, "what time is it?").reply
+    failed = step("error", call_id="call_2", error="Unknown time zone 'Mars/Olympus'.")
+    limit = {
+        "id": "limit",
+        "kind": "limit",
+        "status": "limit",
+        "step": 4,
+        "error": "Stopped after 4 tool steps.",
+    }
+    Message.objects.filter(pk=reply.pk).update(
+        status=Message.Status.DONE, text="It is five.", tool_steps=[step("ok"), failed, limit]
+    )
+    events = read_stream(alice_client, stream_url(reply))
+    assert [e["event"] for e in events] == ["done"]
+    message = events[0]["data"]["message"]
+    assert [s["status"] for s in message["tool_steps"]] == ["ok", "error", "limit"]
+    assert message["tool_steps"][0]["label"] == "Checked the time"
+    page = alice_client.get(f"/chat/{conversation.pk}/").content.decode()
+    for html in (events[0]["data"]["html"], page):
+        steps_at, text_at = html.index("data-tool-steps"), html.index("It is five.")
+        assert steps_at < text_at, "the steps come before the reply's text"
+        assert "Checked the time" in html and "Done" in html and "3 ms" in html
+        assert "&quot;timezone&quot;: &quot;Europe/Paris&quot;" in html, "pretty JSON, escaped"
+        assert "Unknown time zone &#x27;Mars/Olympus&#x27;." in html and "Failed" in html
+        assert "Stopped after 4 tool steps." in html
+
+
+def test_a_step_the_model_fills_with_markup_is_shown_as_text(
+    conversation: Conversation, alice: User, alice_client: Client
+) -> None:
+    reply = send(conversation, alice, "what time is it?").reply
+    hostile = step(
+        "ok", arguments='{"q": "<img src=x onerror=alert(1)>"', result="<script>x</script>"
+    )
+    Message.objects.filter(pk=reply.pk).update(
+        status=Message.Status.DONE, text="Done.", tool_steps=[hostile]
+    )
+    html = read_stream(alice_client, stream_url(reply))[0]["data"]["html"]
+    assert "<img" not in html and "<script>x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
