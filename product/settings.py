@@ -409,6 +409,12 @@ LLM_CATALOG.update(env.json("LLM_CATALOG_JSON", default={}))
 # JSON mode (`json_object`, the schema in the system prompt) is what most OpenAI-compatible servers
 # offer; strict json_schema only where the catalog says so.
 LLM_STRUCTURED_OUTPUTS_DEFAULT: bool = env.bool("LLM_STRUCTURED_OUTPUTS_DEFAULT", default=False)
+# Tool-using replies (product/llm/tool_loop.py): rounds of tool calls one reply may make before the
+# model is asked to answer with what it has; a tool's default time limit; the most of one tool
+# result the model reads (a longer one is cut with a note saying so, never silently).
+LLM_TOOL_MAX_STEPS: int = env.int("LLM_TOOL_MAX_STEPS", default=4)
+LLM_TOOL_TIMEOUT_S: float = env.float("LLM_TOOL_TIMEOUT_S", default=10.0)
+LLM_TOOL_RESULT_MAX_CHARS: int = env.int("LLM_TOOL_RESULT_MAX_CHARS", default=8000)
 # An empty value (as in .env.example) means the default, like an unset one.
 LLM_EMBEDDING_MODEL: str = env.str("LLM_EMBEDDING_MODEL", default="") or (
     "keel-dev-embed" if LLM_USES_DEVMODEL else "text-embedding-3-small"

@@ -118,9 +118,14 @@ def rank_passages(question: str, passages: list[SourcePassage]) -> list[SourcePa
 
 def grounded_reply(question: str, block: str) -> str:
     """The dev model's answer to `question` from a sources block: copied sentences with [n]."""
+    return grounded_reply_from(question, parse_passages(block))
+
+
+def grounded_reply_from(question: str, passages: list[SourcePassage]) -> str:
+    """The grounded answer from passages already parsed (several blocks, as tool results bring)."""
     words = set(content_words(question))
     cited: list[str] = []
-    for passage in rank_passages(question, parse_passages(block)):
+    for passage in rank_passages(question, passages):
         sentence = best_sentence(words, passage)
         if sentence:  # a sentence that was only "[12]" leaves nothing to say
             cited.append(f"{sentence} [{passage.number}].")

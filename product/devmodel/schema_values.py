@@ -159,18 +159,7 @@ class _Generator:
     # --- from the text -----------------------------------------------------------------------
 
     def labelled(self, name: str) -> str | None:
-        """The value after `name:` (or `name =`, `name is`) in the text, up to the line's end or a
-        `;`/`,`: how a prompt states a field. Underscores in the name match spaces."""
-        base = re.sub(r"\[\d+\]$", "", name)
-        if not base:
-            return None
-        label = r"[\s_-]*".join(re.escape(part) for part in re.split(r"[_\s-]+", base) if part)
-        pattern = re.compile(rf"\b{label}\b\s*(?::|=|\bis\b)\s*([^\n;,]+)", re.IGNORECASE)
-        found = pattern.search(self.text)
-        if found is None:
-            return None
-        value = found.group(1).strip().rstrip(".").strip()
-        return value or None
+        return labelled_value(self.text, name)
 
     def words(self, name: str) -> str:
         words = WORD_RE.findall(self.text)
@@ -185,6 +174,21 @@ class _Generator:
             if isinstance(option, str) and option and option.lower() in lowered:
                 return option
         return options[_digest(self.text, name, "enum") % len(options)]
+
+
+def labelled_value(text: str, name: str) -> str | None:
+    """The value after `name:` (or `name =`, `name is`) in the text, up to the line's end or a
+    `;`/`,`: how a prompt states a field. Underscores in the name match spaces."""
+    base = re.sub(r"\[\d+\]$", "", name)
+    if not base:
+        return None
+    label = r"[\s_-]*".join(re.escape(part) for part in re.split(r"[_\s-]+", base) if part)
+    pattern = re.compile(rf"\b{label}\b\s*(?::|=|\bis\b)\s*([^\n;,]+)", re.IGNORECASE)
+    found = pattern.search(text)
+    if found is None:
+        return None
+    value = found.group(1).strip().rstrip(".").strip()
+    return value or None
 
 
 def _first_non_null(branches: list[Any], resolve: Any) -> Mapping[str, Any]:

@@ -9,8 +9,12 @@ passages and cites them as `[n]` (grounded.py); a judge request (`<answer>` with
 `<sources>`, the layout of evals/prompts.py) gets a JSON verdict (judge.py); Ask once's layout,
 an instruction then `---` and a text, gets the text's first sentences (tasks.py); a request
 with `response_format` (or a `[[json...]]` marker) gets JSON, valid for its schema unless a marker
-says otherwise (structured.py). Everything is pure asyncio so that one process
-holds hundreds of slow streams, which the benchmarks need to model a real provider's latency.
+says otherwise (structured.py). A request offering `tools` may be answered with tool calls in
+OpenAI's wire format (tools.py decides which: markers such as `[[tool: NAME {...}]]`, a forced
+`tool_choice`, or a tool named by a word of the message), and after the tool results with text
+about them; markers in tool results script the server too. Everything is pure asyncio so that
+one process holds hundreds of slow streams, which the benchmarks need to model a real provider's
+latency.
 
 It deliberately imports nothing from Django: tests run it in a thread, e2e and `make dev` run it as
 its own process.
@@ -44,6 +48,15 @@ from product.devmodel.judge import find_judge_request, instructions_of, verdict
 from product.devmodel.structured import json_reply, json_script, request_schema, wants_json
 from product.devmodel.tasks import split_task, task_reply
 from product.devmodel.titles import is_title_request, title_reply
+from product.devmodel.tools import (
+    ToolCall,
+    ToolRequestError,
+    answer_after_tools,
+    completion_tokens_text,
+    decide_calls,
+    scripting_texts,
+)
+from product.devmodel.tools import content_text as _content_text
 from product.devmodel.words import all_words, content_words
 
 MODELS = ["keel-dev-small", "keel-dev-large"]
@@ -182,21 +195,22 @@ def strip_markers(text: str) -> str:
     return MARKER_RE.sub("", text).strip()
 
 
-def _content_text(content: Any) -> str:
-    # Content is a string, or a list of parts ({"type": "text", "text": ...}) in newer clients.
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return ""
-
-
-def count_prompt_tokens(messages: list[dict[str, Any]]) -> int:
+def count_prompt_tokens(messages: list[dict[str, Any]], tools: Any = None) -> int:
     # OpenAI's documented accounting: ~3 tokens of framing per message, 3 to prime the reply.
+    # Tool calls count their names and arguments, offered tools their JSON definition (roughly
+    # what a provider bills for them).
     total = 3
     for message in messages:
         total += 3 + len(ENCODING.encode_ordinary(_content_text(message.get("content"))))
         total += len(ENCODING.encode_ordinary(str(message.get("role", ""))))
+        for call in message.get("tool_calls") or []:
+            function = call.get("function") if isinstance(call, dict) else None
+            if not isinstance(function, dict):
+                continue
+            for part in (function.get("name"), function.get("arguments")):
+                total += len(ENCODING.encode_ordinary(str(part or "")))
+    if isinstance(tools, list) and tools:
+        total += len(ENCODING.encode_ordinary(json.dumps(tools)))
     return total
 
 
@@ -230,11 +244,16 @@ def script_text(last_user: str) -> str:
 
 
 def build_reply(
-    script: Script, last_user: str, sources: str | None = None, *, title: bool = False
+    script: Script,
+    last_user: str,
+    sources: str | None = None,
+    *,
+    title: bool = False,
+    after_tools: str | None = None,
 ) -> str:
-    """The reply's text: scripted by markers, a title (when the system message asks for one), a
-    judge's verdict, grounded in a sources block, an extract in Ask once's task layout, or the
-    default echo (in that order)."""
+    """The reply's text: scripted by markers, the answer after tool results (tools.py), a title
+    (when the system message asks for one), a judge's verdict, grounded in a sources block, an
+    extract in Ask once's task layout, or the default echo (in that order)."""
     judged = None if script.overrides_reply else find_judge_request(last_user)
     task = None if script.overrides_reply else split_task(strip_markers(last_user))
     if script.reply is not None:
@@ -247,6 +266,8 @@ def build_reply(
             words *= 2
             text = _lorem(last_user, words)
         text = ENCODING.decode(ENCODING.encode_ordinary(text)[: script.tokens])
+    elif after_tools is not None:
+        text = after_tools
     elif title:
         text = title_reply(strip_markers(last_user))
     elif judged is not None:
@@ -326,11 +347,27 @@ async def chat_completions(request: Request) -> Response:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         return error_response(400, "'messages' must be a non-empty list.")
+    if not all(isinstance(m, dict) for m in messages):
+        return error_response(400, "Each of 'messages' must be an object.")
     model = str(body.get("model") or MODELS[0])
-    user_messages = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    user_messages = [m for m in messages if m.get("role") == "user"]
     last_user = _content_text(user_messages[-1].get("content")) if user_messages else ""
     try:
-        script = parse_script(script_text(last_user))
+        calls = decide_calls(
+            messages,
+            tools=body.get("tools"),
+            tool_choice=body.get("tool_choice"),
+            parallel=body.get("parallel_tool_calls") is not False,
+            user_text=script_text(last_user),
+        )
+    except ToolRequestError as exc:
+        return error_response(400, str(exc))
+    except (ValueError, IndexError) as exc:
+        return error_response(400, f"Bad devmodel marker: {exc}")
+    try:
+        # Markers in tool results script the server as well: a gullible model obeys text
+        # injected into a document or a tool's output.
+        script = parse_script("\n".join([script_text(last_user), *scripting_texts(messages)]))
     except (ValueError, IndexError) as exc:
         return error_response(400, f"Bad devmodel marker: {exc}")
 
@@ -369,28 +406,32 @@ async def chat_completions(request: Request) -> Response:
         await _wait_for_disconnect(request)
         return Response(status_code=499)
 
-    max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
-    sources = find_sources([_content_text(m.get("content")) for m in messages])
-    system = "\n".join(
-        _content_text(m.get("content"))
-        for m in messages
-        if isinstance(m, dict) and m.get("role") == "system"
-    )
-    user_texts = [_content_text(m.get("content")) for m in user_messages]
-    scripted_json = json_script(user_texts)
-    response_format = body.get("response_format")
-    if wants_json(response_format) or scripted_json.scripted:
-        reply = json_reply(scripted_json, request_schema(response_format, system))
+    if calls:
+        deltas = tool_call_deltas(calls)
+        first_delta: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": None,
+            "refusal": None,
+            "tool_calls": [call.wire() for call in calls],
+        }
+        completed = completion_tokens_text(calls)
+        finish_reason = "tool_calls"
     else:
-        reply = build_reply(script, last_user, sources, title=is_title_request(system))
-    pieces = token_pieces(reply)
-    finish_reason = "stop"
-    if isinstance(max_tokens, int) and len(pieces) > max_tokens:
-        # Pieces can merge multi-byte tokens, so this may cut a hair short: fine for a double.
-        pieces = pieces[:max_tokens]
-        finish_reason = "length"
-    completion_tokens = len(ENCODING.encode_ordinary("".join(pieces)))
-    prompt_tokens = count_prompt_tokens(messages)
+        text = text_reply(body, messages, script, last_user)
+        pieces = token_pieces(text)
+        finish_reason = "stop"
+        max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
+        if isinstance(max_tokens, int) and len(pieces) > max_tokens:
+            # Pieces can merge multi-byte tokens, so this may cut a hair short: fine for a double.
+            pieces = pieces[:max_tokens]
+            finish_reason = "length"
+        deltas = [{"content": piece} for piece in pieces]
+        first_delta = {"role": "assistant", "content": "", "refusal": None}
+        completed = "".join(pieces)
+        message = {"role": "assistant", "content": completed, "refusal": None}
+    completion_tokens = len(ENCODING.encode_ordinary(completed))
+    prompt_tokens = count_prompt_tokens(messages, body.get("tools"))
     usage = {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
@@ -410,7 +451,7 @@ async def chat_completions(request: Request) -> Response:
     if not body.get("stream"):
         if script.error_after is not None:
             return error_response(500, "The dev model server failed mid-generation.")
-        await asyncio.sleep((ttft_ms + delay_ms * len(pieces)) / 1000)
+        await asyncio.sleep((ttft_ms + delay_ms * len(deltas)) / 1000)
         payload = {
             "id": completion_id,
             "object": "chat.completion",
@@ -420,7 +461,7 @@ async def chat_completions(request: Request) -> Response:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": "".join(pieces), "refusal": None},
+                    "message": message,
                     "logprobs": None,
                     "finish_reason": finish_reason,
                 }
@@ -448,8 +489,8 @@ async def chat_completions(request: Request) -> Response:
         if script.hang:
             # The headers went out; now nothing more, until the client's read timeout fires.
             await asyncio.sleep(3600)
-        yield chunk({"role": "assistant", "content": "", "refusal": None}, None)
-        for sent, piece in enumerate(pieces):
+        yield chunk(first_delta, None)
+        for sent, delta in enumerate(deltas):
             if script.cut_after is not None and sent >= script.cut_after:
                 if script.cut_clean:
                     return
@@ -467,8 +508,8 @@ async def chat_completions(request: Request) -> Response:
                 return
             if delay_ms and sent:
                 await asyncio.sleep(delay_ms / 1000)
-            yield chunk({"content": piece}, None)
-        if script.cut_after is not None and script.cut_after >= len(pieces):
+            yield chunk(delta, None)
+        if script.cut_after is not None and script.cut_after >= len(deltas):
             if script.cut_clean:
                 return
             raise StreamCut
@@ -488,6 +529,44 @@ async def chat_completions(request: Request) -> Response:
 
     headers["cache-control"] = "no-cache"
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+def text_reply(
+    body: dict[str, Any], messages: list[dict[str, Any]], script: Script, last_user: str
+) -> str:
+    """The text of a reply that calls no tool: JSON for a JSON request, else build_reply's."""
+    sources = find_sources([_content_text(m.get("content")) for m in messages])
+    system = "\n".join(
+        _content_text(m.get("content")) for m in messages if m.get("role") == "system"
+    )
+    user_texts = [_content_text(m.get("content")) for m in messages if m.get("role") == "user"]
+    scripted_json = json_script(user_texts)
+    response_format = body.get("response_format")
+    if wants_json(response_format) or scripted_json.scripted:
+        return json_reply(scripted_json, request_schema(response_format, system))
+    question = strip_markers(without_sources(last_user))
+    return build_reply(
+        script,
+        last_user,
+        sources,
+        title=is_title_request(system),
+        after_tools=answer_after_tools(messages, question),
+    )
+
+
+def tool_call_deltas(calls: list[ToolCall]) -> list[dict[str, Any]]:
+    """The stream's deltas for tool calls, as OpenAI sends them: per call one delta with its id,
+    name and empty arguments, then the arguments in token-sized fragments, each by index."""
+    deltas: list[dict[str, Any]] = []
+    for index, call in enumerate(calls):
+        head = {"index": index, **call.wire()}
+        head["function"] = {"name": call.name, "arguments": ""}
+        deltas.append({"tool_calls": [head]})
+        deltas.extend(
+            {"tool_calls": [{"index": index, "function": {"arguments": fragment}}]}
+            for fragment in token_pieces(call.arguments)
+        )
+    return deltas
 
 
 def embed_text(

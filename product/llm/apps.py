@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 
 
 class LlmConfig(AppConfig):
@@ -12,3 +13,5 @@ class LlmConfig(AppConfig):
         from product.llm.dashboard import usage
 
         add_dashboard_context(usage)
+        # Each app's tools.py registers the tools its features offer (product/llm/tools.py).
+        autodiscover_modules("tools")

@@ -80,6 +80,25 @@ class ChatResult:
     call_id: uuid.UUID
     finish_reason: str | None
     stopped: bool = False
+    # The functions the model asked to call instead of (or after) writing text (tool_loop.py).
+    tool_calls: list[ToolCall] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One function call the model asked for: `arguments` is its JSON text, unparsed and unchecked."""
+
+    id: str
+    name: str
+    arguments: str
+
+    def as_message_part(self) -> dict[str, Any]:
+        """The call as the assistant message that asked for it carries it (OpenAI's wire format)."""
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
 
 
 # --- the client -----------------------------------------------------------------------------
@@ -269,10 +288,7 @@ def _bodies(
     workspace: Workspace, messages: Sequence[Mapping[str, Any]], response_text: str | None
 ) -> dict[str, Any]:
     """The row's body columns: sizes always; the redacted bodies if the workspace keeps them."""
-    sent = [
-        {"role": str(m.get("role", "")), "content": redact(str(m.get("content") or ""))}
-        for m in messages
-    ]
+    sent = [{"role": str(m.get("role", "")), "content": redact(_message_text(m))} for m in messages]
     fields: dict[str, Any] = {
         "request_chars": sum(len(m["content"]) for m in sent),
         "response_chars": None if response_text is None else len(response_text),
@@ -281,6 +297,23 @@ def _bodies(
         fields["request_messages"] = sent
         fields["response_text"] = None if response_text is None else redact(response_text)
     return fields
+
+
+def _message_text(message: Mapping[str, Any]) -> str:
+    """A message as the trace shows it: its text, and the calls an assistant turn asked for."""
+    text = str(message.get("content") or "")
+    calls = [
+        f"-> {call.get('function', {}).get('name', '')}({call.get('function', {}).get('arguments', '')})"
+        for call in message.get("tool_calls") or ()
+    ]
+    return "\n".join([text, *calls]) if text and calls else (text or "\n".join(calls))
+
+
+def _calls_text(text: str, calls: Sequence[ToolCall]) -> str:
+    """An answer as the ledger keeps it: the text, then each call it asked for."""
+    return _message_text(
+        {"content": text, "tool_calls": [call.as_message_part() for call in calls]}
+    )
 
 
 def _describe_attempt(
@@ -704,41 +737,28 @@ def complete(
     return _charge(reservation, ctx, lambda: _drive(model, run, request=request), owned=owned)
 
 
-def stream(
+def _stream_attempt(
+    ctx: _Context,
+    messages: Sequence[Mapping[str, Any]],
     *,
-    workspace: Workspace,
-    user: User | None,
-    feature: str,
-    messages: list[dict[str, str]],
-    prompt_name: str,
-    prompt_version: str = "1",
-    model: str | None = None,
-    max_tokens: int | None = None,
-    temperature: float | None = None,
-    seed: int | None = None,
-    reservation: BudgetReservation | None = None,
-    job: JobLink | None = None,
+    max_tokens: int,
+    options: Mapping[str, Any],
     on_delta: Callable[[str], None],
-    should_stop: Callable[[], bool] = lambda: False,
-) -> ChatResult:
-    """A streamed completion: `on_delta(text)` per delta; `should_stop()` polled between deltas."""
-    owned = reservation is None
-    model, max_tokens, reservation = _prepare(
-        workspace=workspace,
-        user=user,
-        feature=feature,
-        messages=messages,
-        model=model,
-        max_tokens=max_tokens,
-        reservation=reservation,
-        job=job,
-    )
-    ctx = _Context(workspace, user, feature, prompt_name, prompt_version, job, messages)
+    should_stop: Callable[[], bool],
+) -> Callable[[str, int, LLMCall | None], ChatResult]:
+    """One streamed chat attempt for `_drive`. `options`: more request fields (sampling, `tools`).
+
+    Tool calls arrive as fragments (a call's id and name first, then its arguments in pieces,
+    keyed by `index`); they are put together here and returned whole in `ChatResult.tool_calls`.
+    A call is not text: nothing of it reaches `on_delta`, so a stream cut during the calls may
+    be retried like one that sent nothing.
+    """
 
     def run(model_name: str, attempt: int, retry_of: LLMCall | None) -> ChatResult:
         started = time.monotonic()
         request_id = ""
         parts: list[str] = []
+        calls: dict[int, dict[str, str]] = {}
         usage: Any = None
         finish_reason: str | None = None
         response_id = ""
@@ -752,7 +772,7 @@ def stream(
                 max_tokens=max_tokens,
                 stream=True,
                 stream_options={"include_usage": True},
-                **_sampling(temperature, seed),
+                **options,
             )
         except CALL_ERRORS as exc:
             raise _fail(
@@ -760,18 +780,36 @@ def stream(
             ) from exc
         request_id = raw.headers.get("x-request-id") or ""
         chunks = raw.parse()
+
+        def answered() -> list[ToolCall]:
+            return [
+                ToolCall(id=part["id"], name=part["name"], arguments=part["arguments"])
+                for _, part in sorted(calls.items())
+            ]
+
         try:
             for chunk in chunks:
                 response_id = response_id or chunk.id or ""
                 if chunk.usage is not None:
                     usage = chunk.usage
                 for choice in chunk.choices:
-                    content = choice.delta.content if choice.delta else None
+                    delta = choice.delta
+                    content = delta.content if delta else None
                     if content:
                         if ttft is None:
                             ttft = _elapsed_ms(started)
                         parts.append(content)
                         on_delta(content)
+                    for fragment in (delta.tool_calls if delta else None) or ():
+                        if ttft is None:
+                            ttft = _elapsed_ms(started)
+                        part = calls.setdefault(
+                            fragment.index, {"id": "", "name": "", "arguments": ""}
+                        )
+                        part["id"] = fragment.id or part["id"]
+                        if fragment.function is not None:
+                            part["name"] += fragment.function.name or ""
+                            part["arguments"] += fragment.function.arguments or ""
                     if choice.finish_reason:
                         finish_reason = choice.finish_reason
                 if should_stop():
@@ -782,11 +820,12 @@ def stream(
         except Exception as exc:
             # The caller's on_delta/should_stop failed: still ledger what the provider did.
             chunks.close()
+            text = _calls_text("".join(parts), answered())
             input_tokens = count_message_tokens(messages)
-            output = count_tokens("".join(parts))
+            output = count_tokens(text)
             cost, unknown = _cost(model_name, input_tokens, 0, output)
             ctx.record(
-                response_text="".join(parts),
+                response_text=text,
                 response_id=response_id,
                 model=model_name,
                 status=LLMCall.Status.INCOMPLETE if parts else LLMCall.Status.FAILED,
@@ -806,6 +845,7 @@ def stream(
         finally:
             chunks.close()
         text = "".join(parts)
+        tool_calls = [] if stopped else answered()
         latency = _elapsed_ms(started)
         cut = failure is not None or (finish_reason is None and not stopped)
         if cut and not parts:
@@ -822,12 +862,16 @@ def stream(
                     request=httpx2.Request("POST", settings.LLM_BASE_URL),
                 ),
             )
+        if cut:
+            # The text is what counts; half a tool call is not run.
+            tool_calls = []
+        recorded = _calls_text(text, tool_calls)
         if usage is not None:
             input_tokens, cached, output = _usage_numbers(usage)
             estimated = False
         else:
             input_tokens, cached = count_message_tokens(messages), 0
-            output, estimated = count_tokens(text), True
+            output, estimated = count_tokens(recorded), True
         cost, unknown = _cost(model_name, input_tokens, cached, output)
         if stopped:
             status = LLMCall.Status.CANCELLED
@@ -841,7 +885,7 @@ def stream(
         call = ctx.record(
             # A cut stream raises below: only a finished or stopped one is the answer.
             answer=not cut,
-            response_text=text,
+            response_text=recorded,
             response_id=response_id,
             finish_reason=finish_reason,
             model=model_name,
@@ -878,8 +922,50 @@ def stream(
             call_id=call.id,
             finish_reason=finish_reason,
             stopped=stopped,
+            tool_calls=tool_calls,
         )
 
+    return run
+
+
+def stream(
+    *,
+    workspace: Workspace,
+    user: User | None,
+    feature: str,
+    messages: list[dict[str, str]],
+    prompt_name: str,
+    prompt_version: str = "1",
+    model: str | None = None,
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+    seed: int | None = None,
+    reservation: BudgetReservation | None = None,
+    job: JobLink | None = None,
+    on_delta: Callable[[str], None],
+    should_stop: Callable[[], bool] = lambda: False,
+) -> ChatResult:
+    """A streamed completion: `on_delta(text)` per delta; `should_stop()` polled between deltas."""
+    owned = reservation is None
+    model, max_tokens, reservation = _prepare(
+        workspace=workspace,
+        user=user,
+        feature=feature,
+        messages=messages,
+        model=model,
+        max_tokens=max_tokens,
+        reservation=reservation,
+        job=job,
+    )
+    ctx = _Context(workspace, user, feature, prompt_name, prompt_version, job, messages)
+    run = _stream_attempt(
+        ctx,
+        messages,
+        max_tokens=max_tokens,
+        options=_sampling(temperature, seed),
+        on_delta=on_delta,
+        should_stop=should_stop,
+    )
     request = _request_attributes(max_tokens, temperature, seed)
     return _charge(reservation, ctx, lambda: _drive(model, run, request=request), owned=owned)
 

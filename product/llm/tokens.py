@@ -33,4 +33,8 @@ def count_message_tokens(messages: Iterable[Mapping[str, Any]]) -> int:
         total += TOKENS_PER_MESSAGE
         total += count_tokens(str(message.get("content") or ""))
         total += count_tokens(str(message.get("role") or ""))
+        # An assistant turn that called tools: the calls' names and arguments are its content.
+        for call in message.get("tool_calls") or ():
+            function = call.get("function") or {}
+            total += count_tokens(f"{function.get('name', '')}{function.get('arguments', '')}")
     return total

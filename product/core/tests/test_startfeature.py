@@ -36,6 +36,13 @@ def test_it_generates_every_layer_with_the_new_names(project: Path) -> None:
                  "migrations/0001_initial.py", "tests/test_api.py", "tests/factories.py"]:  # fmt: skip
         assert (app / name).is_file(), name
     assert not (app / "migrations" / "0002_questions_from_jobs.py").exists()
+    initial = (app / "migrations" / "0001_initial.py").read_text()
+    # Written from the reference model as it is now, renamed: its current choices included.
+    assert (
+        'name="Note"' in initial
+        and "extract_invoice" in initial
+        and 'related_name="notes"' in initial
+    )
     assert not (app / "tests" / "test_migrations.py").exists()
     assert (project / "templates" / "notes" / "note_list.html").is_file()
     models = (app / "models.py").read_text()

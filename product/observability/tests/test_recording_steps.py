@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from pydantic import BaseModel
 
 from product.accounts.models import User, Workspace
 from product.core import tracing
@@ -20,6 +21,8 @@ from product.knowledge import retrieval
 from product.knowledge import services as knowledge
 from product.knowledge.models import Collection, Document
 from product.llm.models import LLMCall
+from product.llm.tool_loop import stream_with_tools
+from product.llm.tools import Tool, ToolOutput, ToolScope
 from product.observability.models import Span, Trace
 
 pytestmark = pytest.mark.usefixtures("devmodel_llm")
@@ -103,3 +106,45 @@ def test_an_eval_run_traces_each_case_and_its_grading(alice: User, acme: Workspa
     assert calls.count() == 3
     assert {c.parent_span_id for c in calls} == {c.span_id for c in cases}
     assert Trace.objects.get(trace_id=trace_id).calls == 3
+
+
+class _EchoArgs(BaseModel):
+    text: str
+
+
+@pytest.mark.django_db
+def test_a_tool_using_reply_traces_each_round_and_each_call(alice: User, acme: Workspace) -> None:
+    echo = Tool(
+        "echo_trace_test",
+        "Echo.",
+        _EchoArgs,
+        lambda scope, args: ToolOutput(f"echo {args.text}"),
+    )
+    with tracing.begin(kind=tracing.JOB, name="t", feature="t", workspace_id=acme.pk) as scope:
+        result = stream_with_tools(
+            workspace=acme,
+            user=alice,
+            feature="test",
+            messages=[
+                {
+                    "role": "user",
+                    "content": '[[tool: echo_trace_test {"text": "a"}]] [[tool: nope {}]]',
+                }
+            ],
+            prompt_name="tools",
+            tools=[echo],
+            scope=ToolScope(workspace=acme, user=alice),
+            on_delta=lambda delta: None,
+        )
+    assert result.rounds == 1
+    steps = {s.name: s for s in Span.objects.filter(trace_id=scope.trace_id, kind=Span.Kind.TOOL)}
+    assert set(steps) == {"execute_tool echo_trace_test", "execute_tool nope"}
+    ran = steps["execute_tool echo_trace_test"]
+    assert ran.status == Span.Status.OK
+    assert ran.attributes["gen_ai.tool.name"] == "echo_trace_test"
+    assert ran.attributes["gen_ai.operation.name"] == "execute_tool"
+    refused = steps["execute_tool nope"]
+    assert refused.status == Span.Status.ERROR and "no tool named 'nope'" in refused.error
+    # Both rounds' model attempts are in the same trace, beside the calls.
+    assert LLMCall.objects.filter(trace_id=scope.trace_id).count() == 2
+    assert ran.parent_span_id == refused.parent_span_id

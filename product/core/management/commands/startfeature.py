@@ -7,8 +7,11 @@ tests and an e2e journey) and works before you change a line. Then the edit that
 line in settings.FEATURE_APPS, is made for you (and its place among the independent features in
 pyproject.toml's import contracts). docs/add-a-feature.md walks what to change next.
 
-What is not copied: the reference app's history (data migrations after 0001, their tests) and its
-screenshots (the e2e journey of the reference app retakes the README's).
+What is not copied: the reference app's migrations and their tests. The new feature's
+`0001_initial.py` is written from the reference model as it is NOW (Django's autodetector over the
+reference app's current state), so a later change to the reference app (a field, a choice) reaches
+new features without its history (data migrations that only the reference app needs). Nor are
+the reference journey's screenshots (it retakes the README's).
 """
 
 from __future__ import annotations
@@ -24,14 +27,19 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.migrations import Migration
+from django.db.migrations.autodetector import MigrationAutodetector
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
+from django.db.migrations.writer import MigrationWriter
 
 REFERENCE_APP = "ask"
 REFERENCE_MODEL = "Question"
 REFERENCE_LABEL = "Ask once"
 NAME_SHAPE = re.compile(r"^[a-z][a-z0-9]{1,19}$")
 MODEL_SHAPE = re.compile(r"^[A-Z][a-z0-9]{1,19}$")
-# The reference app's own history: a new feature starts from its 0001.
-NOT_COPIED = {"migrations/0002_questions_from_jobs.py", "tests/test_migrations.py"}
+# The reference app's own history: a new feature's 0001 is generated (initial_migration).
+NOT_COPIED = {"tests/test_migrations.py"}
 FEATURE_APPS_LINE = "FEATURE_APPS = ["
 
 
@@ -103,16 +111,38 @@ def reference_files(root: Path) -> list[tuple[Path, str]]:
         relative = path.relative_to(app_dir).as_posix()
         if not path.is_file() or "__pycache__" in path.parts or relative in NOT_COPIED:
             continue
-        if relative.startswith("migrations/") and relative not in {
-            "migrations/__init__.py",
-            "migrations/0001_initial.py",
-        }:
+        if relative.startswith("migrations/") and relative != "migrations/__init__.py":
             continue
         found.append((path, f"product/{REFERENCE_APP}/{relative}"))
     for path in sorted((root / "templates" / REFERENCE_APP).glob("*.html")):
         found.append((path, f"templates/{REFERENCE_APP}/{path.name}"))
     found.append((root / "e2e" / f"test_{REFERENCE_APP}.py", f"e2e/test_{REFERENCE_APP}.py"))
     return found
+
+
+def initial_migration() -> str:
+    """The reference app's schema as one initial migration, as `makemigrations` would write it
+    for an app with no migrations yet (its dependencies are the other apps' latest migrations)."""
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    current = loader.project_state()
+    without = current.clone()
+    for key in [key for key in without.models if key[0] == REFERENCE_APP]:
+        del without.models[key]
+    changes = MigrationAutodetector(
+        without, current, NonInteractiveMigrationQuestioner(specified_apps={REFERENCE_APP})
+    ).changes(graph=loader.graph, trim_to_apps={REFERENCE_APP})
+    operations = [op for migration in changes[REFERENCE_APP] for op in migration.operations]
+    dependencies = {
+        dependency
+        for migration in changes[REFERENCE_APP]
+        for dependency in migration.dependencies
+        if dependency[0] != REFERENCE_APP
+    }
+    migration = Migration("0001_initial", REFERENCE_APP)
+    migration.initial = True
+    migration.operations = operations
+    migration.dependencies = sorted(dependencies)
+    return MigrationWriter(migration, include_header=False).as_string()
 
 
 def _without_screenshots(text: str) -> str:
@@ -175,6 +205,9 @@ class Command(BaseCommand):
             if target.exists():
                 raise CommandError(f"{target.relative_to(root)} exists already; nothing written.")
             planned.append((source, target))
+        migration = root / "product" / names.app / "migrations" / "0001_initial.py"
+        if migration.exists():
+            raise CommandError(f"{migration.relative_to(root)} exists already; nothing written.")
         for source, target in planned:
             text = names.rename(source.read_text())
             if target.parent.name == "e2e":
@@ -182,7 +215,9 @@ class Command(BaseCommand):
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text)
             self.stdout.write(f"  created {target.relative_to(root)}")
-        tidy([str(target) for _, target in planned if target.suffix == ".py"])
+        migration.write_text(names.rename(initial_migration()))
+        self.stdout.write(f"  created {migration.relative_to(root)}")
+        tidy([str(target) for _, target in planned if target.suffix == ".py"] + [str(migration)])
         if options["no_register"]:
             self.stdout.write(
                 f'Add "product.{names.app}" to FEATURE_APPS in product/settings.py, and '
