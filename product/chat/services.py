@@ -12,6 +12,10 @@ last question is searched in the collection and the relevant passages go into th
 as numbered sources (`ground`); the reply's [n] markers are checked against the passages sent
 and stored as its citations, in the same UPDATE as its final text (`final` in `run_reply`).
 
+A reply may call tools (product/chat/tools.py, through the gateway's tool loop): each call's
+state streams as a `tool` entry and is persisted with the text (`Message.tool_steps`). Passages
+`search_documents` finds are numbered after the upfront ones, so citations resolve over both.
+
 A message is finished exactly once: every path that ends one (the job, a stop before the job ran,
 a job the reaper gave up on) goes through `_finish`, a conditional UPDATE; only the winner appends
 the `end` entry.
@@ -22,7 +26,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -35,6 +38,7 @@ from django.utils import timezone
 
 from product.accounts.models import User, Workspace
 from product.chat import prompts, streams
+from product.chat import tools as chat_tools
 from product.chat.models import Conversation, Message
 from product.core.db import release_connection
 from product.core.errors import KeelError
@@ -46,10 +50,11 @@ from product.jobs.registry import JobContext
 from product.knowledge import grounding, retrieval
 from product.knowledge.models import Collection
 from product.knowledge.retrieval import Passage
-from product.llm import gateway, quotas
+from product.llm import gateway, quotas, tool_loop
 from product.llm.errors import CallCancelled, LLMError, QuotaExceeded
 from product.llm.gateway import JobLink
 from product.llm.models import BudgetReservation
+from product.llm.tools import ToolScope, tools_for
 
 logger = logging.getLogger(__name__)
 
@@ -461,10 +466,7 @@ class _ReplyWriter:
     kept (a restart without persistence drops it; a reset connection may have applied an XADD it
     never acknowledged), so it checks that the stream still ends at its cursor and, if not,
     starts the stream over: a `reset` entry, each step in its latest state, then the whole text
-    so far as one delta.
-
-    The tool loop may report steps from the threads that run the calls: a lock keeps the entries
-    and the state they describe in one order.
+    so far as one delta. (The tool loop reports steps from the calling thread, like deltas.)
     """
 
     def __init__(self, message: Message) -> None:
@@ -481,7 +483,6 @@ class _ReplyWriter:
         self._stream_backoff_s = STREAM_BACKOFF_FIRST_S
         self._persisted_at = time.monotonic()
         self._dirty = False
-        self._lock = threading.RLock()
 
     def start_over(self) -> None:
         """An earlier attempt died mid-reply (the reaper re-ran the job): readers start over."""
@@ -493,25 +494,23 @@ class _ReplyWriter:
     def on_delta(self, delta: str) -> None:
         if not delta:
             return
-        with self._lock:
-            self.text += delta
-            self._pending.append((streams.DELTA, delta))
-            self._flush_stream()
-            self._dirty = True
-            if time.monotonic() - self._persisted_at >= PERSIST_EVERY_S:
-                self.persist()
+        self.text += delta
+        self._pending.append((streams.DELTA, delta))
+        self._flush_stream()
+        self._dirty = True
+        if time.monotonic() - self._persisted_at >= PERSIST_EVERY_S:
+            self.persist()
 
     def on_tool(self, event: dict[str, Any]) -> None:
         """A tool call started or ended, or the step limit stopped the tools (a ToolEvent).
 
         Persisted at once: steps are few, and a reload while a slow tool runs should show it."""
         step = dict(event)
-        with self._lock:
-            upsert_step(self.steps, step)
-            self._pending.append((streams.TOOL, json.dumps(step)))
-            self._flush_stream()
-            self._dirty = True
-            self.persist()
+        upsert_step(self.steps, step)
+        self._pending.append((streams.TOOL, json.dumps(step)))
+        self._flush_stream()
+        self._dirty = True
+        self.persist()
 
     def _flush_stream(self) -> bool:
         """Append what is buffered; False (kept for later) while Redis is away."""
@@ -561,34 +560,31 @@ class _ReplyWriter:
         If it stays away, readers get the whole text from the database with the final event.
         """
         deadline = time.monotonic() + STREAM_DRAIN_S
-        with self._lock:
-            while not self._flush_stream() and time.monotonic() < deadline:
-                time.sleep(max(0.0, min(self._stream_retry_at, deadline) - time.monotonic()))
-            self.persist()
+        while not self._flush_stream() and time.monotonic() < deadline:
+            time.sleep(max(0.0, min(self._stream_retry_at, deadline) - time.monotonic()))
+        self.persist()
 
     def persist(self) -> None:
-        with self._lock:
-            if self._dirty:
-                # What goes with the cursor, never more: buffered entries follow in the stream.
-                Message.objects.filter(pk=self.message_id).update(
-                    text=self._streamed,
-                    tool_steps=self._streamed_steps,
-                    stream_cursor=self.cursor,
-                )
-                release_connection()
-            self._dirty = False
-            self._persisted_at = time.monotonic()
+        if self._dirty:
+            # What goes with the cursor, never more: buffered entries follow in the stream.
+            Message.objects.filter(pk=self.message_id).update(
+                text=self._streamed,
+                tool_steps=self._streamed_steps,
+                stream_cursor=self.cursor,
+            )
+            release_connection()
+        self._dirty = False
+        self._persisted_at = time.monotonic()
 
     def final_steps(self) -> list[dict[str, Any]]:
         """The steps to store with the finished reply: a call still running when the reply
         ended (stopped, failed) never will finish, so it is stored as not finished."""
-        with self._lock:
-            return [
-                {**step, "status": "error", "error": STEP_UNFINISHED}
-                if step.get("status") == "running"
-                else step
-                for step in self.steps
-            ]
+        return [
+            {**step, "status": "error", "error": STEP_UNFINISHED}
+            if step.get("status") == "running"
+            else step
+            for step in self.steps
+        ]
 
 
 def upsert_step(steps: list[dict[str, Any]], step: dict[str, Any]) -> None:
@@ -665,15 +661,28 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
     conversation = message.conversation
     prompt = prompt_messages(conversation=conversation, before=message.position)
     author = ctx.job.created_by
-    # None: not grounded (no collection); else the passages the model is sent, numbered from 1.
+    # None: not grounded (no collection); else the passages the model is sent upfront.
     passages: list[Passage] | None = None
+    # Every passage the model is shown, numbered: the upfront ones, then search_documents' finds.
+    sources = chat_tools.SourceRegistry()
+    scope = ToolScope(
+        workspace=conversation.workspace,
+        user=author,
+        job=ctx,
+        context={
+            "conversation_id": conversation.pk,
+            "collection_id": conversation.collection_id,
+            "sources": sources,
+        },
+    )
 
     def final(text: str) -> dict[str, Any]:
         """The text to store, the citations and the tool steps that go with it, written together."""
         steps = writer.final_steps()
-        if passages is None:
+        shown = sources.passages()
+        if passages is None and not shown:
             return {"text": text, "citations": [], "tool_steps": steps}
-        text, cited = grounding.resolve_citations(text, passages)
+        text, cited = grounding.resolve_citations(text, shown)
         return {
             "text": text,
             "citations": [citation.as_json() for citation in cited],
@@ -689,8 +698,10 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
                 user=author,
                 job=ctx,
             )
+            sources.add(passages)
         release_connection()
-        result = gateway.stream(
+        # A tool's failure, and the step limit, are results the model reads: the reply goes on.
+        result = tool_loop.stream_with_tools(
             workspace=conversation.workspace,
             user=author,
             feature=FEATURE,
@@ -708,7 +719,10 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
             model=message.model or None,
             reservation=_job_reservation(ctx.job),
             job=ctx,
+            tools=tools_for(scope),
+            scope=scope,
             on_delta=writer.on_delta,
+            on_tool=writer.on_tool,
             should_stop=ctx.is_cancelled,
         )
         writer.drain()
