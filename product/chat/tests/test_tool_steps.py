@@ -283,3 +283,28 @@ def test_a_step_the_model_fills_with_markup_is_shown_as_text(
     html = read_stream(alice_client, stream_url(reply))[0]["data"]["html"]
     assert "<img" not in html and "<script>x" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_the_page_shows_a_running_step_above_the_reply_being_written(
+    conversation: Conversation, alice: User, alice_client: Client
+) -> None:
+    reply = send(conversation, alice, "what time is it?").reply
+    writer, _flaky = writer_for(reply)
+    writer.on_tool(step("running"))
+    Message.objects.filter(pk=reply.pk).update(status=Message.Status.STREAMING)
+    page = alice_client.get(f"/chat/{conversation.pk}/").content.decode()
+    article = page[page.index(f'id="message-{reply.pk}"') :]
+    assert article.index("data-tool-steps") < article.index("data-stream-text")
+    assert "Running…" in article and "tool-step-spinner" in article
+    assert f'data-cursor="{writer.cursor}"' in article, "the stream resumes after the step"
+
+
+def test_a_step_left_running_by_an_interrupted_reply_says_it_did_not_finish(
+    conversation: Conversation, alice: User, alice_client: Client
+) -> None:
+    reply = send(conversation, alice, "what time is it?").reply
+    Message.objects.filter(pk=reply.pk).update(
+        status=Message.Status.FAILED, error_message="Interrupted.", tool_steps=[step("running")]
+    )
+    page = alice_client.get(f"/chat/{conversation.pk}/").content.decode()
+    assert "Did not finish" in page and "tool-step-spinner" not in page
