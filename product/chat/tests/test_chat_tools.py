@@ -186,3 +186,16 @@ def test_a_grounded_reply_cites_what_its_search_found(
     reaper, uploads = Chunk.objects.get(text=REAPER), Chunk.objects.get(text=UPLOADS)
     assert cited == {1: reaper.pk, 2: uploads.pk}
     assert "[1]" in reply.text and "[2]" in reply.text
+
+
+def test_the_step_limit_is_a_line_of_its_own_and_the_reply_still_finishes(
+    conversation: Conversation, alice: User, alice_client: Client, settings: Any
+) -> None:
+    settings.LLM_TOOL_MAX_STEPS = 2
+    text = 'Keep checking. [[tool: current_time {"timezone": "UTC"}]] [[tool_loop]]'
+    reply = run_reply(send(conversation, alice, text).reply)
+    assert reply.status == Message.Status.DONE
+    assert [s.get("kind") for s in reply.tool_steps] == ["call", "call", "limit"]
+    assert reply.text
+    page = alice_client.get(f"/chat/{conversation.pk}/").content.decode()
+    assert "Stopped using tools after 2 steps" in page
