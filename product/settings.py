@@ -415,6 +415,8 @@ LLM_STRUCTURED_OUTPUTS_DEFAULT: bool = env.bool("LLM_STRUCTURED_OUTPUTS_DEFAULT"
 LLM_TOOL_MAX_STEPS: int = env.int("LLM_TOOL_MAX_STEPS", default=4)
 LLM_TOOL_TIMEOUT_S: float = env.float("LLM_TOOL_TIMEOUT_S", default=10.0)
 LLM_TOOL_RESULT_MAX_CHARS: int = env.int("LLM_TOOL_RESULT_MAX_CHARS", default=8000)
+# Calls one step may run at once (each on its own thread); more are answered with an error.
+LLM_TOOL_MAX_CALLS_PER_STEP: int = env.int("LLM_TOOL_MAX_CALLS_PER_STEP", default=8)
 # An empty value (as in .env.example) means the default, like an unset one.
 LLM_EMBEDDING_MODEL: str = env.str("LLM_EMBEDDING_MODEL", default="") or (
     "keel-dev-embed" if LLM_USES_DEVMODEL else "text-embedding-3-small"

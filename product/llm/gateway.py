@@ -302,9 +302,9 @@ def _bodies(
 def _message_text(message: Mapping[str, Any]) -> str:
     """A message as the trace shows it: its text, and the calls an assistant turn asked for."""
     text = str(message.get("content") or "")
+    functions = [call.get("function") or {} for call in message.get("tool_calls") or ()]
     calls = [
-        f"-> {call.get('function', {}).get('name', '')}({call.get('function', {}).get('arguments', '')})"
-        for call in message.get("tool_calls") or ()
+        f"-> {function.get('name', '')}({function.get('arguments', '')})" for function in functions
     ]
     return "\n".join([text, *calls]) if text and calls else (text or "\n".join(calls))
 
@@ -406,19 +406,30 @@ def _fail(
     retry_of: LLMCall | None,
     started: float,
     exc: Exception,
+    used: tuple[int, int] | None = None,
 ) -> _AttemptFailed:
+    """Ledger a failed attempt; `used`: (input, output) tokens it consumed before it broke off
+    (a stream cut in the middle of tool calls), estimated and charged; otherwise it cost nothing."""
     retryable, error, retry_after, request_id = _classify(exc)
+    spent: dict[str, Any] = {"cost": Decimal(0), "cost_unknown": False}
+    if used is not None:
+        cost, unknown = _cost(model, used[0], 0, used[1])
+        spent = {
+            "cost": cost,
+            "cost_unknown": unknown,
+            "input_tokens": used[0],
+            "output_tokens": used[1],
+            "tokens_estimated": True,
+        }
     call = ctx.record(
         model=model,
-        status=LLMCall.Status.FAILED,
+        status=LLMCall.Status.FAILED if used is None else LLMCall.Status.INCOMPLETE,
         error=redact(error)[:2000],
         latency_ms=_elapsed_ms(started),
-        # No tokens were used, so the price does not matter: a failed attempt costs nothing.
-        cost=Decimal(0),
-        cost_unknown=False,
         provider_request_id=request_id,
         attempt=attempt,
         retry_of=retry_of,
+        **spent,
     )
     logger.info("llm attempt %d on %s failed: %s", attempt, model, redact(error))
     provider_message = exc.message if isinstance(exc, openai.APIError) else str(exc)
@@ -800,12 +811,15 @@ def _stream_attempt(
                             ttft = _elapsed_ms(started)
                         parts.append(content)
                         on_delta(content)
-                    for fragment in (delta.tool_calls if delta else None) or ():
+                    for position, fragment in enumerate(
+                        (delta.tool_calls if delta else None) or ()
+                    ):
                         if ttft is None:
                             ttft = _elapsed_ms(started)
-                        part = calls.setdefault(
-                            fragment.index, {"id": "", "name": "", "arguments": ""}
-                        )
+                        # `index` keys a call's fragments; a server that leaves it out sends
+                        # each call whole, in order.
+                        key = fragment.index if fragment.index is not None else position
+                        part = calls.setdefault(key, {"id": "", "name": "", "arguments": ""})
                         part["id"] = fragment.id or part["id"]
                         if fragment.function is not None:
                             part["name"] += fragment.function.name or ""
@@ -828,7 +842,7 @@ def _stream_attempt(
                 response_text=text,
                 response_id=response_id,
                 model=model_name,
-                status=LLMCall.Status.INCOMPLETE if parts else LLMCall.Status.FAILED,
+                status=LLMCall.Status.INCOMPLETE if parts or calls else LLMCall.Status.FAILED,
                 error=redact(f"{type(exc).__name__}: {exc}")[:2000],
                 input_tokens=input_tokens,
                 output_tokens=output,
@@ -850,6 +864,8 @@ def _stream_attempt(
         cut = failure is not None or (finish_reason is None and not stopped)
         if cut and not parts:
             # Nothing reached the caller: as good as a failed request, so it may be retried.
+            # Half-received tool calls are not run, but the provider billed their tokens.
+            partial = _calls_text("", answered())
             raise _fail(
                 ctx,
                 model=model_name,
@@ -861,6 +877,7 @@ def _stream_attempt(
                     message="the stream ended before any content",
                     request=httpx2.Request("POST", settings.LLM_BASE_URL),
                 ),
+                used=(count_message_tokens(messages), count_tokens(partial)) if calls else None,
             )
         if cut:
             # The text is what counts; half a tool call is not run.

@@ -25,6 +25,8 @@ Only the offered tools run; each runs with the caller's scope, not with anything
 from __future__ import annotations
 
 import contextvars
+import dataclasses
+import json
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -40,6 +42,7 @@ from django.db import connections
 from product.accounts.models import User, Workspace
 from product.core import tracing
 from product.llm import quotas
+from product.llm.errors import InputTooLarge, QuotaExceeded
 from product.llm.gateway import (
     ChatResult,
     JobLink,
@@ -49,6 +52,7 @@ from product.llm.gateway import (
     _drive,
     _prepare,
     _request_attributes,
+    _sampling,
     _stream_attempt,
 )
 from product.llm.models import BudgetReservation
@@ -81,9 +85,11 @@ def limit_message(rounds: int) -> str:
 def _event(
     call: ToolCall, tool: Tool | None, step: int, status: str, run: ToolRun | None = None
 ) -> dict[str, Any]:
-    arguments: Any = call.arguments
+    arguments: Any = call.arguments[:RESULT_SHOWN_CHARS]
     if run is not None and run.arguments is not None:
         arguments = run.arguments
+        if isinstance(arguments, str):
+            arguments = arguments[:RESULT_SHOWN_CHARS]
     return {
         "id": call.id,
         "kind": "call",
@@ -122,15 +128,16 @@ def _in_thread(
         connections.close_all()
 
 
-def _refused(call: ToolCall, message: str, arguments: Any) -> ToolRun:
-    """A call that never ran (unknown tool, bad arguments): an error step in the trace too."""
+def _refused(call: ToolCall, message: str, arguments: Any, elapsed_ms: int = 0) -> ToolRun:
+    """A call that never ran or never answered (unknown tool, bad arguments, too many calls, the
+    time limit): an error step in the trace too, recorded from the loop's thread."""
     with tracing.span(
         tracing.TOOL,
         f"execute_tool {call.name}",
         {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": call.name},
     ) as span:
         span.fail(message[:2000])
-    return error_run(message, arguments=arguments)
+    return error_run(message, arguments=arguments, elapsed_ms=elapsed_ms)
 
 
 def run_calls(
@@ -145,9 +152,18 @@ def run_calls(
     """Run one round's calls; their results in the calls' order, or None if Stop was pressed."""
     results: dict[int, ToolRun] = {}
     runnable: list[tuple[int, Tool, pydantic.BaseModel]] = []
+    most = settings.LLM_TOOL_MAX_CALLS_PER_STEP
     for index, call in enumerate(calls):
         tool = offered.get(call.name)
         on_tool(_event(call, tool, step, "running"))
+        if index >= most:
+            # A model (or a document talking to it) cannot start threads without limit.
+            results[index] = _refused(
+                call,
+                f"only {most} tool calls run per step; make this call again in the next one.",
+                call.arguments,
+            )
+            continue
         if tool is None:
             names = ", ".join(sorted(offered)) or "none"
             results[index] = _refused(
@@ -165,6 +181,8 @@ def run_calls(
         on_tool(_event(calls[index], offered.get(calls[index].name), step, "error", run))
     if not runnable:
         return [results[index] for index in range(len(calls))]
+    # A timed-out tool's thread cannot be killed: it runs on and its answer is dropped. Tools
+    # are reads and should bound their own waits (statement and socket timeouts).
     pool = ThreadPoolExecutor(max_workers=len(runnable), thread_name_prefix="keel-tool")
     started = time.monotonic()
     pending: dict[Future[ToolRun], tuple[int, Tool]] = {}
@@ -183,15 +201,22 @@ def run_calls(
             elapsed = time.monotonic() - started
             for future, (index, tool) in list(pending.items()):
                 if elapsed >= tool.time_limit_s:
-                    # The thread cannot be killed; its late answer is dropped (tools are reads).
                     del pending[future]
-                    results[index] = error_run(
+                    results[index] = _refused(
+                        calls[index],
                         f"{tool.name} did not answer within {tool.time_limit_s:g} seconds.",
-                        arguments=parse_tool_arguments(tool, calls[index].arguments)[0],
+                        parse_tool_arguments(tool, calls[index].arguments)[0],
                         elapsed_ms=int(elapsed * 1000),
                     )
                     on_tool(_event(calls[index], tool, step, "error", results[index]))
             if pending and should_stop():
+                for index, tool in pending.values():
+                    stopped = error_run(
+                        "stopped before it finished.",
+                        arguments=parse_tool_arguments(tool, calls[index].arguments)[0],
+                        elapsed_ms=int((time.monotonic() - started) * 1000),
+                    )
+                    on_tool(_event(calls[index], tool, step, "error", stopped))
                 return None
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
@@ -207,8 +232,16 @@ def _total(results: Sequence[ChatResult], attribute: str) -> int:
 
 
 def _cost(results: Sequence[ChatResult]) -> Decimal | None:
-    known = [result.cost_usd for result in results if result.cost_usd is not None]
-    return sum(known, Decimal(0)) if known else None
+    """The rounds' cost; unknown (None) if any round's model has no price, as the settlement says."""
+    costs = [result.cost_usd for result in results]
+    if any(cost is None for cost in costs):
+        return None
+    return sum((cost for cost in costs if cost is not None), Decimal(0))
+
+
+def _sized(conversation: Sequence[Mapping[str, Any]], specs: str) -> list[Mapping[str, Any]]:
+    """What a round sends, for the budget estimate: the tools' schemas are input tokens too."""
+    return [*conversation, {"role": "system", "content": specs}] if specs else list(conversation)
 
 
 def stream_with_tools(
@@ -223,6 +256,8 @@ def stream_with_tools(
     scope: ToolScope,
     model: str | None = None,
     max_tokens: int | None = None,
+    temperature: float | None = None,
+    seed: int | None = None,
     reservation: BudgetReservation | None = None,
     job: JobLink | None = None,
     max_steps: int | None = None,
@@ -231,23 +266,30 @@ def stream_with_tools(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> ToolChatResult:
     """A streamed reply that may call `tools`; see the module docstring. With no tools, it is one
-    plain streamed call."""
+    plain streamed call. Only the tools `scope` may use are offered (`Tool.available`)."""
+    if scope.workspace.pk != workspace.pk or (scope.user and scope.user.pk) != (user and user.pk):
+        raise ValueError("The tools' scope must be the caller's own workspace and user.")
+    if scope.job is None and job is not None:
+        # A tool that calls the gateway (a search embedding its query) ledgers under the job.
+        scope = dataclasses.replace(scope, job=job)
+    offered = {tool.name: tool for tool in tools if tool.available(scope)}
+    specs = [tool.spec() for tool in offered.values()]
+    specs_text = json.dumps(specs, separators=(",", ":")) if specs else ""
     owned = reservation is None
     model, max_tokens, reservation = _prepare(
         workspace=workspace,
         user=user,
         feature=feature,
-        messages=messages,
+        messages=_sized(messages, specs_text),
         model=model,
         max_tokens=max_tokens,
         reservation=reservation,
         job=job,
     )
     limit = settings.LLM_TOOL_MAX_STEPS if max_steps is None else max_steps
-    offered = {tool.name: tool for tool in tools}
-    specs = [tool.spec() for tool in tools]
     ctx = _Context(workspace, user, feature, prompt_name, prompt_version, job, messages)
-    request = _request_attributes(max_tokens, None, None)
+    request = _request_attributes(max_tokens, temperature, seed)
+    sampling = _sampling(temperature, seed)
     open_reservation = reservation
     started = time.monotonic()
 
@@ -259,6 +301,7 @@ def stream_with_tools(
         texts: list[str] = []
         joiner = _Joiner(on_delta)
         rounds = 0
+        used_ids: set[str] = set()
 
         def finish(stopped: bool = False) -> ToolChatResult:
             last = answers[-1]
@@ -284,12 +327,21 @@ def stream_with_tools(
             while True:
                 final_round = rounds >= limit
                 if answers:
-                    quotas.extend(
-                        open_reservation, messages=conversation, model=model, max_tokens=max_tokens
-                    )
-                options: dict[str, Any] = {}
+                    try:
+                        quotas.extend(
+                            open_reservation,
+                            messages=_sized(conversation, specs_text),
+                            model=model,
+                            max_tokens=max_tokens,
+                        )
+                    except (QuotaExceeded, InputTooLarge) as exc:
+                        # What the person saw so far stands; the reply ends here, saying why.
+                        steps.append(_limit_event(rounds, f"Stopped using tools: {exc.message}"))
+                        on_tool(steps[-1])
+                        return finish()
+                options: dict[str, Any] = dict(sampling)
                 if specs:
-                    options = {"tools": specs, "tool_choice": "none" if final_round else "auto"}
+                    options.update(tools=specs, tool_choice="none" if final_round else "auto")
                 sent = list(conversation)
                 ctx.messages = sent
                 joiner.next_round()
@@ -305,7 +357,9 @@ def stream_with_tools(
                 answers.append(result)
                 texts.append(result.text)
                 if final_round and rounds:
-                    steps.append(_limit_event(rounds))
+                    # (A provider that ignores "none" and calls anyway: the calls are ledgered
+                    # with the round and not run.)
+                    steps.append(_limit_event(rounds, limit_message(rounds)))
                     on_tool(steps[-1])
                     if not result.text:
                         # A provider that ignores tool_choice "none" still leaves a readable reply.
@@ -315,7 +369,7 @@ def stream_with_tools(
                 if final_round or result.stopped or not result.tool_calls:
                     return finish()
                 rounds += 1
-                calls = [_with_id(call) for call in result.tool_calls]
+                calls = [_with_id(call, used_ids) for call in result.tool_calls]
                 conversation.append(
                     {
                         "role": "assistant",
@@ -393,7 +447,7 @@ def _note(
     on_tool(event)
 
 
-def _limit_event(rounds: int) -> dict[str, Any]:
+def _limit_event(rounds: int, message: str) -> dict[str, Any]:
     return {
         "id": f"limit-{rounds}",
         "kind": "limit",
@@ -404,11 +458,15 @@ def _limit_event(rounds: int) -> dict[str, Any]:
         "status": "limit",
         "display": "",
         "result": "",
-        "error": limit_message(rounds),
+        "error": message,
         "elapsed_ms": 0,
     }
 
 
-def _with_id(call: ToolCall) -> ToolCall:
-    # The id pairs the call with its result message; a provider that sends none gets one here.
-    return call if call.id else ToolCall(f"call_{uuid.uuid4().hex[:24]}", call.name, call.arguments)
+def _with_id(call: ToolCall, used: set[str]) -> ToolCall:
+    """The id pairs a call with its result message and keys its step for people: one per call in
+    the reply. A provider that sends none, or reuses one (`call_0` every round), gets a new one."""
+    if not call.id or call.id in used:
+        call = ToolCall(f"call_{uuid.uuid4().hex[:24]}", call.name, call.arguments)
+    used.add(call.id)
+    return call

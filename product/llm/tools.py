@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import pydantic
@@ -39,7 +41,8 @@ from product.accounts.models import User, Workspace
 
 logger = logging.getLogger(__name__)
 ERROR_PREFIX = "Error: "
-NAME_MAX = 64  # OpenAI's limit for a function's name: letters, digits, `_` and `-`.
+# OpenAI's rule for a function's name: letters, digits, `_` and `-`, at most 64.
+NAME_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class ToolError(Exception):
@@ -58,6 +61,10 @@ class ToolScope:
     user: User | None
     job: Any = None
     context: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Read-only for the tools, which run side by side on their own threads.
+        object.__setattr__(self, "context", MappingProxyType(dict(self.context)))
 
 
 @dataclass(frozen=True)
@@ -105,8 +112,8 @@ _registry: dict[str, Tool] = {}
 
 def register_tool(tool: Tool) -> Tool:
     """Add a tool (once per name: a second registration of the same name is a mistake)."""
-    if not tool.name or len(tool.name) > NAME_MAX or not tool.name.replace("_", "a").isalnum():
-        raise ValueError(f"A tool's name is letters, digits and _, at most 64: {tool.name!r}")
+    if not NAME_SHAPE.fullmatch(tool.name):
+        raise ValueError(f"A tool's name is letters, digits, _ and -, at most 64: {tool.name!r}")
     existing = _registry.get(tool.name)
     if existing is not None and existing is not tool:
         raise ValueError(f"A tool named {tool.name!r} is registered already.")

@@ -13,9 +13,9 @@ from pydantic import BaseModel, Field
 
 from product.accounts.models import User, Workspace
 from product.llm import quotas, tools
-from product.llm.errors import QuotaExceeded
 from product.llm.gateway import ToolCall
 from product.llm.models import BudgetReservation, LLMCall
+from product.llm.tests.test_gateway import JobLinkForTests
 from product.llm.tool_loop import ToolChatResult, limit_message, run_calls, stream_with_tools
 from product.llm.tools import Tool, ToolError, ToolOutput, ToolScope
 
@@ -335,31 +335,6 @@ def test_an_injected_instruction_cannot_call_a_tool_the_user_may_not_use(
     assert not result.stopped
 
 
-def test_a_round_past_the_budget_is_refused_before_it_is_sent(
-    devmodel_llm: str,
-    test_tools: dict[str, Tool],
-    alice: User,
-    acme: Workspace,
-    calls: Calls,
-    monkeypatch: Any,
-) -> None:
-    seen: list[int] = []
-
-    def extend(reservation: BudgetReservation, **kwargs: Any) -> None:
-        seen.append(len(kwargs["messages"]))
-        raise QuotaExceeded("This workspace has used its AI budget for the month.")
-
-    monkeypatch.setattr(quotas, "extend", extend)
-    with pytest.raises(QuotaExceeded):
-        reply(alice, acme, '[[tool: echo_test {"text": "a"}]]', [test_tools["echo_test"]])
-    assert seen == [3]  # the user's message, the assistant's calls, the tool's result
-    # The first round happened and is charged; the second was never sent.
-    row = LLMCall.objects.get()
-    reservation = BudgetReservation.objects.get()
-    assert reservation.status == BudgetReservation.Status.SETTLED
-    assert reservation.actual_usd == row.cost_usd
-
-
 def test_stop_during_a_round_returns_what_was_written(
     devmodel_llm: str, test_tools: dict[str, Tool], alice: User, acme: Workspace
 ) -> None:
@@ -384,3 +359,159 @@ def test_stop_during_a_round_returns_what_was_written(
     )
     assert result.stopped and result.rounds == 1
     assert LLMCall.objects.count() == 1
+
+
+# --- rights, limits and money, after review ---------------------------------------------
+
+
+def test_a_tool_the_scope_may_not_use_is_not_offered_even_when_passed(
+    devmodel_llm: str, test_tools: dict[str, Tool], alice: User, acme: Workspace, calls: Calls
+) -> None:
+    result, events, _ = reply(alice, acme, "[[tool: admin_test {}]]", [test_tools["admin_test"]])
+    assert calls.seen == []
+    assert "no tool named 'admin_test' is available" in events[-1]["error"]
+    assert result.text
+
+
+def test_the_scope_must_be_the_callers(
+    test_tools: dict[str, Tool], alice: User, acme: Workspace, charlie: User
+) -> None:
+    other_workspace = Workspace.objects.get(name="Charlie's corner")
+    with pytest.raises(ValueError, match="caller's own workspace"):
+        stream_with_tools(
+            workspace=acme,
+            user=alice,
+            feature="test",
+            messages=[{"role": "user", "content": "hi"}],
+            prompt_name="tools",
+            tools=[test_tools["echo_test"]],
+            scope=ToolScope(workspace=other_workspace, user=alice),
+            on_delta=lambda delta: None,
+        )
+    assert not BudgetReservation.objects.exists()
+
+
+def test_too_many_calls_in_one_step_are_answered_with_an_error(
+    test_tools: dict[str, Tool], alice: User, acme: Workspace, calls: Calls, settings: Any
+) -> None:
+    settings.LLM_TOOL_MAX_CALLS_PER_STEP = 1
+    runs = run_calls(
+        [ToolCall("a", "echo_test", '{"text": "1"}'), ToolCall("b", "echo_test", '{"text": "2"}')],
+        offered={"echo_test": test_tools["echo_test"]},
+        scope=ToolScope(workspace=acme, user=alice),
+        step=1,
+        on_tool=lambda event: None,
+        should_stop=lambda: False,
+    )
+    assert runs is not None and runs[0].ok
+    assert runs[1].content.startswith("Error: only 1 tool calls run per step")
+    assert [text for _, text, _ in calls.seen] == ["1"]
+
+
+def test_stop_ends_every_running_step(
+    test_tools: dict[str, Tool], alice: User, acme: Workspace
+) -> None:
+    events: list[dict[str, Any]] = []
+    runs = run_calls(
+        [ToolCall("a", "slow_test", '{"text": "one"}')],
+        offered={"slow_test": test_tools["slow_test"]},
+        scope=ToolScope(workspace=acme, user=alice),
+        step=1,
+        on_tool=events.append,
+        should_stop=lambda: bool(events),
+    )
+    assert runs is None
+    assert [(e["id"], e["status"]) for e in events] == [("a", "running"), ("a", "error")]
+    assert events[-1]["error"] == "stopped before it finished."
+
+
+def test_a_reused_call_id_gets_a_new_one() -> None:
+    from product.llm.tool_loop import _with_id
+
+    used: set[str] = set()
+    first = _with_id(ToolCall("call_0", "echo_test", "{}"), used)
+    again = _with_id(ToolCall("call_0", "echo_test", "{}"), used)
+    missing = _with_id(ToolCall("", "echo_test", "{}"), used)
+    assert first.id == "call_0" and again.id != "call_0" and missing.id
+    assert len({first.id, again.id, missing.id}) == 3
+
+
+def test_a_round_the_budget_cannot_cover_ends_the_reply_saying_why(
+    devmodel_llm: str, test_tools: dict[str, Tool], alice: User, acme: Workspace, calls: Calls
+) -> None:
+    import json as json_module
+
+    from product.llm.models import WorkspaceBudget
+    from product.llm.tokens import count_message_tokens
+    from product.llm.tool_loop import _sized
+
+    text = '[[tool_steps: 3]] [[tool: echo_test {"text": "a"}]]'
+    specs = json_module.dumps([test_tools["echo_test"].spec()], separators=(",", ":"))
+    one_round = quotas.estimate_usd(
+        model="keel-dev-large",
+        input_tokens=count_message_tokens(_sized([{"role": "user", "content": text}], specs)),
+        output_tokens=4000,
+    )
+    # Room for the first round's worst case (about 4 cents), not for a second one on top of it.
+    budget = (one_round * Decimal("1.5")).quantize(Decimal("0.01"))
+    WorkspaceBudget.objects.create(workspace=acme, monthly_budget_usd=budget)
+    result, events, _ = reply(
+        alice, acme, text, [test_tools["echo_test"]], model="keel-dev-large", max_tokens=4000
+    )
+    assert len(calls.seen) == 1 and result.rounds == 1
+    assert events[-1]["kind"] == "limit"
+    assert events[-1]["error"].startswith(
+        "Stopped using tools: This workspace has used its AI budget"
+    )
+    row = LLMCall.objects.get()  # the round that ran, charged; the next was never sent
+    reservation = BudgetReservation.objects.get()
+    assert reservation.status == BudgetReservation.Status.SETTLED
+    assert reservation.actual_usd == row.cost_usd
+
+
+def _job(acme: Workspace) -> JobLinkForTests:
+    from product.jobs.models import Job
+
+    return JobLinkForTests(Job.objects.create(workspace=acme, kind="test.echo").pk)
+
+
+def test_inside_a_job_every_rounds_charge_waits_for_the_jobs_commit(
+    devmodel_llm: str, test_tools: dict[str, Tool], alice: User, acme: Workspace
+) -> None:
+    job = _job(acme)
+    result, _, _ = reply(
+        alice, acme, '[[tool: echo_test {"text": "a"}]]', [test_tools["echo_test"]], job=job
+    )
+    assert result.rounds == 1 and len(job.calls) == 2
+    assert not LLMCall.objects.exists()  # a worker killed now leaves no charge
+    [charge] = job.charges
+    charge.write()
+    assert LLMCall.objects.filter(job_id=job.job_id).count() == 2
+    assert BudgetReservation.objects.get().status == BudgetReservation.Status.SETTLED
+
+
+def test_inside_a_job_rounds_before_a_failure_are_charged_at_once(
+    devmodel_llm: str, test_tools: dict[str, Tool], alice: User, acme: Workspace
+) -> None:
+    from product.llm.errors import ProviderError
+
+    job = _job(acme)
+
+    def failing(scope: ToolScope, args: EchoArgs) -> ToolOutput:
+        return ToolOutput("[[error: 400]]")  # the next round's request is refused
+
+    tools.register_tool(Tool("fail_next_test", "x", EchoArgs, failing))
+    try:
+        with pytest.raises(ProviderError):
+            reply(
+                alice,
+                acme,
+                '[[tool: fail_next_test {"text": "a"}]]',
+                [tools.get_tool("fail_next_test")],  # type: ignore[list-item]
+                job=job,
+            )
+    finally:
+        tools.unregister_tool("fail_next_test")
+    assert job.charges == []
+    statuses = sorted(LLMCall.objects.values_list("status", flat=True))
+    assert statuses == sorted([LLMCall.Status.SUCCEEDED, LLMCall.Status.FAILED])
