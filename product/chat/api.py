@@ -33,9 +33,11 @@ router = Router(tags=["chat"])
 
 STREAM_DOC = (
     "Follow a reply with `GET /api/v1/messages/{id}/stream`: Server-Sent Events `delta` "
-    '(`{"text"}`), `reset`, `done` (`{"message", "html"}`) and `error`; each event\'s `id` is a '
+    '(`{"text"}`), `tool` (`{"step", "html"}`: a tool call started or ended, by `step.id`), '
+    '`reset`, `done` (`{"message", "html"}`) and `error`; each event\'s `id` is a '
     "cursor: reconnect with `Last-Event-ID: <id>` or `?after=<id>` to get exactly the rest. "
-    "Without a cursor the stream starts with the text persisted so far. See docs/streaming.md."
+    "Without a cursor the stream starts with the tool steps and text persisted so far. See "
+    "docs/streaming.md."
 )
 
 

@@ -102,6 +102,10 @@ class Message(TimeStampedModel):
     # A grounded reply's sources, written with its final text: product.knowledge.grounding's
     # Citation.as_json() for each passage it cites, in order of first use.
     citations = models.JSONField(default=list, blank=True)
+    # The tools the reply called, in order: product.llm.tool_loop's ToolEvent dicts (the last
+    # state of each call, one per id), persisted with `text` up to `stream_cursor` while it
+    # streams and in full when it finishes. Shown above the reply's text.
+    tool_steps = models.JSONField(default=list, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from ninja import Field, Schema
 
@@ -42,6 +43,46 @@ class CitationOut(Schema):
     snippet: str = Field(description="The passage's beginning.", examples=["Keel runs model…"])
 
 
+class ToolStepOut(Schema):
+    """One tool call of a reply (or the line that says the step limit stopped it)."""
+
+    id: str = Field(description="The call's id; `limit` for the step-limit line.")
+    kind: str = Field(
+        "call",
+        description="`call`: a tool call; `limit`: the step limit stopped the reply's tools.",
+    )
+    step: int = Field(description="Which model step asked for it, from 1.", examples=[1])
+    name: str = Field("", examples=["search_documents"])
+    label: str = Field("", description="What a person reads.", examples=["Searched documents"])
+    arguments: dict[str, Any] | str | None = Field(
+        None, description="The arguments the model sent (the raw text when they were not JSON)."
+    )
+    status: str = Field(description="running, ok, error or limit", examples=["ok"])
+    display: str = Field("", examples=["3 passages from Handbook"])
+    result: str = Field(
+        "", description="What the model read back (cut at 2,000 characters).", examples=[""]
+    )
+    error: str = Field("", examples=[""])
+    elapsed_ms: int | None = Field(None, examples=[12])
+
+    @staticmethod
+    def from_step(step: dict[str, Any]) -> ToolStepOut:
+        """A stored step (a ToolEvent dict); keys it lacks take their defaults."""
+        return ToolStepOut(
+            id=str(step.get("id", "")),
+            kind=str(step.get("kind") or "call"),
+            step=int(step.get("step") or 0),
+            name=str(step.get("name", "")),
+            label=str(step.get("label", "")),
+            arguments=step.get("arguments"),
+            status=str(step.get("status", "")),
+            display=str(step.get("display", "")),
+            result=str(step.get("result", "")),
+            error=str(step.get("error", "")),
+            elapsed_ms=step.get("elapsed_ms"),
+        )
+
+
 class MessageOut(Schema):
     id: uuid.UUID
     conversation_id: uuid.UUID
@@ -56,6 +97,11 @@ class MessageOut(Schema):
     citations: list[CitationOut] = Field(
         default_factory=list,
         description="The passages a finished grounded reply cites, that you can still read.",
+    )
+    tool_steps: list[ToolStepOut] = Field(
+        default_factory=list,
+        description="The tools the reply called, in order (the last state of each call); "
+        "partial while streaming, like `text`.",
     )
     error: MessageError | None = None
     usage: MessageUsageOut | None = None
@@ -106,6 +152,7 @@ class MessageOut(Schema):
                 )
                 for c in cited
             ],
+            tool_steps=[ToolStepOut.from_step(step) for step in message.tool_steps or []],
             error=error,
             usage=usage,
             stream_cursor=message.stream_cursor,

@@ -12,6 +12,10 @@ last question is searched in the collection and the relevant passages go into th
 as numbered sources (`ground`); the reply's [n] markers are checked against the passages sent
 and stored as its citations, in the same UPDATE as its final text (`final` in `run_reply`).
 
+A reply may call tools (product/chat/tools.py, through the gateway's tool loop): each call's
+state streams as a `tool` entry and is persisted with the text (`Message.tool_steps`). Passages
+`search_documents` finds are numbered after the upfront ones, so citations resolve over both.
+
 A message is finished exactly once: every path that ends one (the job, a stop before the job ran,
 a job the reaper gave up on) goes through `_finish`, a conditional UPDATE; only the winner appends
 the `end` entry.
@@ -34,6 +38,7 @@ from django.utils import timezone
 
 from product.accounts.models import User, Workspace
 from product.chat import prompts, streams
+from product.chat import tools as chat_tools
 from product.chat.models import Conversation, Message
 from product.core.db import release_connection
 from product.core.errors import KeelError
@@ -45,10 +50,11 @@ from product.jobs.registry import JobContext
 from product.knowledge import grounding, retrieval
 from product.knowledge.models import Collection
 from product.knowledge.retrieval import Passage
-from product.llm import gateway, quotas
+from product.llm import gateway, quotas, tool_loop
 from product.llm.errors import CallCancelled, LLMError, QuotaExceeded
 from product.llm.gateway import JobLink
 from product.llm.models import BudgetReservation
+from product.llm.tools import ToolScope, tools_for
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +69,8 @@ STREAM_BACKOFF_MAX_S = 1.0
 STREAM_DRAIN_S = 3.0
 MAX_MESSAGE_CHARS = 32000
 MAX_TITLE_CHARS = 80
+# What a tool step still running when its reply ended says (stopped, failed).
+STEP_UNFINISHED = "The reply ended before this tool finished."
 
 
 class ChatError(KeelError):
@@ -449,24 +457,27 @@ def reconcile_reply(*, message: Message) -> Message:
 
 
 class _ReplyWriter:
-    """Collects deltas from the gateway: one stream entry each, the text persisted every 250 ms.
+    """Collects the gateway's deltas and tool steps: one stream entry each, persisted every 250 ms.
 
-    Redis may go away mid-reply. Deltas it refuses are buffered here, in order, and appended when
-    it answers again; the persisted text is always the text up to the persisted cursor, so a
-    reader that starts from the row and follows the stream after that cursor neither loses nor
-    repeats a delta. After a failure the writer cannot know what the stream kept (a restart
-    without persistence drops it; a reset connection may have applied an XADD it never
-    acknowledged), so it checks that the stream still ends at its cursor and, if not, starts
-    the stream over: a `reset` entry, then the whole text so far as one delta.
+    Redis may go away mid-reply. Entries it refuses are buffered here, in order, and appended when
+    it answers again; the persisted text and tool steps are always those up to the persisted
+    cursor, so a reader that starts from the row and follows the stream after that cursor neither
+    loses nor repeats a delta or a step. After a failure the writer cannot know what the stream
+    kept (a restart without persistence drops it; a reset connection may have applied an XADD it
+    never acknowledged), so it checks that the stream still ends at its cursor and, if not,
+    starts the stream over: a `reset` entry, each step in its latest state, then the whole text
+    so far as one delta. (The tool loop reports steps from the calling thread, like deltas.)
     """
 
     def __init__(self, message: Message) -> None:
         self.message_id = message.pk
         self.backend = streams.get_backend()
         self.text = ""
+        self.steps: list[dict[str, Any]] = []  # every tool step so far, the latest state of each
         self.cursor = ""
         self._streamed = ""  # the text the stream holds up to self.cursor
-        self._pending: list[str] = []
+        self._streamed_steps: list[dict[str, Any]] = []  # the steps it holds up to self.cursor
+        self._pending: list[tuple[str, str]] = []  # (entry kind, data) not appended yet
         self._unsure = False  # a stream write failed: check the stream before the next one
         self._stream_retry_at = 0.0
         self._stream_backoff_s = STREAM_BACKOFF_FIRST_S
@@ -484,11 +495,22 @@ class _ReplyWriter:
         if not delta:
             return
         self.text += delta
-        self._pending.append(delta)
+        self._pending.append((streams.DELTA, delta))
         self._flush_stream()
         self._dirty = True
         if time.monotonic() - self._persisted_at >= PERSIST_EVERY_S:
             self.persist()
+
+    def on_tool(self, event: dict[str, Any]) -> None:
+        """A tool call started or ended, or the step limit stopped the tools (a ToolEvent).
+
+        Persisted at once: steps are few, and a reload while a slow tool runs should show it."""
+        step = dict(event)
+        upsert_step(self.steps, step)
+        self._pending.append((streams.TOOL, json.dumps(step)))
+        self._flush_stream()
+        self._dirty = True
+        self.persist()
 
     def _flush_stream(self) -> bool:
         """Append what is buffered; False (kept for later) while Redis is away."""
@@ -498,14 +520,18 @@ class _ReplyWriter:
             return False
         try:
             if self._unsure and self.backend.last_cursor(self.message_id) != self.cursor:
-                self.cursor = self.backend.append(self.message_id, streams.RESET)
-                if self.text:
-                    self.cursor = self.backend.append(self.message_id, streams.DELTA, self.text)
-                self._streamed, self._pending = self.text, []
+                self._replay()
             self._unsure = False
             while self._pending:
-                self.cursor = self.backend.append(self.message_id, streams.DELTA, self._pending[0])
-                self._streamed += self._pending.pop(0)
+                kind, data = self._pending[0]
+                self.cursor = self.backend.append(self.message_id, kind, data)
+                # The cursor moved: the row is behind it until the next persist.
+                self._dirty = True
+                self._pending.pop(0)
+                if kind == streams.TOOL:
+                    upsert_step(self._streamed_steps, json.loads(data))
+                else:
+                    self._streamed += data
         except REDIS_DOWN as exc:
             if not self._unsure:
                 logger.warning("reply %s: stream unavailable (%s); buffering", self.message_id, exc)
@@ -515,6 +541,18 @@ class _ReplyWriter:
             return False
         self._stream_backoff_s = STREAM_BACKOFF_FIRST_S
         return True
+
+    def _replay(self) -> None:
+        """Start the stream over with everything so far. The cursor moves only once all of it is
+        in: a replay cut short leaves the stream ending elsewhere, so the next try replays again."""
+        cursor = self.backend.append(self.message_id, streams.RESET)
+        for step in self.steps:
+            cursor = self.backend.append(self.message_id, streams.TOOL, json.dumps(step))
+        if self.text:
+            cursor = self.backend.append(self.message_id, streams.DELTA, self.text)
+        self.cursor, self._streamed, self._pending = cursor, self.text, []
+        self._dirty = True
+        self._streamed_steps = [dict(step) for step in self.steps]
 
     def drain(self) -> None:
         """Before the reply ends: flush the buffer, waiting a little for Redis if it is away.
@@ -528,13 +566,34 @@ class _ReplyWriter:
 
     def persist(self) -> None:
         if self._dirty:
-            # The text that goes with the cursor, never more: buffered deltas follow in the stream.
+            # What goes with the cursor, never more: buffered entries follow in the stream.
             Message.objects.filter(pk=self.message_id).update(
-                text=self._streamed, stream_cursor=self.cursor
+                text=self._streamed,
+                tool_steps=self._streamed_steps,
+                stream_cursor=self.cursor,
             )
             release_connection()
         self._dirty = False
         self._persisted_at = time.monotonic()
+
+    def final_steps(self) -> list[dict[str, Any]]:
+        """The steps to store with the finished reply: a call still running when the reply
+        ended (stopped, failed) never will finish, so it is stored as not finished."""
+        return [
+            {**step, "status": "error", "error": STEP_UNFINISHED}
+            if step.get("status") == "running"
+            else step
+            for step in self.steps
+        ]
+
+
+def upsert_step(steps: list[dict[str, Any]], step: dict[str, Any]) -> None:
+    """Put a step's new state in place of its old one (same id), or add it at the end."""
+    for index, known in enumerate(steps):
+        if known.get("id") == step.get("id"):
+            steps[index] = step
+            return
+    steps.append(step)
 
 
 def ground(
@@ -592,20 +651,43 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
     if message.status == Message.Status.STREAMING or message.text or message.stream_cursor:
         writer.start_over()
     Message.objects.filter(pk=message.pk).update(
-        status=Message.Status.STREAMING, text="", stream_cursor="", error_code="", error_message=""
+        status=Message.Status.STREAMING,
+        text="",
+        tool_steps=[],
+        stream_cursor="",
+        error_code="",
+        error_message="",
     )
     conversation = message.conversation
     prompt = prompt_messages(conversation=conversation, before=message.position)
     author = ctx.job.created_by
-    # None: not grounded (no collection); else the passages the model is sent, numbered from 1.
+    # None: not grounded (no collection); else the passages the model is sent upfront.
     passages: list[Passage] | None = None
+    # Every passage the model is shown, numbered: the upfront ones, then search_documents' finds.
+    sources = chat_tools.SourceRegistry()
+    scope = ToolScope(
+        workspace=conversation.workspace,
+        user=author,
+        job=ctx,
+        context={
+            "conversation_id": conversation.pk,
+            "collection_id": conversation.collection_id,
+            "sources": sources,
+        },
+    )
 
     def final(text: str) -> dict[str, Any]:
-        """The text to store and the citations that go with it, written together."""
-        if passages is None:
-            return {"text": text, "citations": []}
-        text, cited = grounding.resolve_citations(text, passages)
-        return {"text": text, "citations": [citation.as_json() for citation in cited]}
+        """The text to store, the citations and the tool steps that go with it, written together."""
+        steps = writer.final_steps()
+        shown = sources.passages()
+        if passages is None and not shown:
+            return {"text": text, "citations": [], "tool_steps": steps}
+        text, cited = grounding.resolve_citations(text, shown)
+        return {
+            "text": text,
+            "citations": [citation.as_json() for citation in cited],
+            "tool_steps": steps,
+        }
 
     try:
         if conversation.collection is not None:
@@ -616,8 +698,10 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
                 user=author,
                 job=ctx,
             )
+            sources.add(passages)
         release_connection()
-        result = gateway.stream(
+        # A tool's failure, and the step limit, are results the model reads: the reply goes on.
+        result = tool_loop.stream_with_tools(
             workspace=conversation.workspace,
             user=author,
             feature=FEATURE,
@@ -635,7 +719,10 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
             model=message.model or None,
             reservation=_job_reservation(ctx.job),
             job=ctx,
+            tools=tools_for(scope),
+            scope=scope,
             on_delta=writer.on_delta,
+            on_tool=writer.on_tool,
             should_stop=ctx.is_cancelled,
         )
         writer.drain()

@@ -4,13 +4,15 @@ The event format (docs/streaming.md):
 
     id: <cursor>            resume cursor: send it back as Last-Event-ID or ?after=
     event: delta            data: {"text": "..."}           append the text
+    event: tool             data: {"step": {...}, "html": "..."}   a tool step, new or changed (by id)
     event: reset            data: {}                        a new attempt started: clear the text
     event: done             data: {"message": {...}, "html": "..."}   finished (done or stopped)
     event: error            data: {"error": {"code", "message"}, "message": {...}, "html": "..."}
     : keepalive             a comment every 15 s so proxies keep the connection open
 
-Without a cursor a reader first gets the persisted text as one `delta` (its id is the cursor of the
-last delta that text includes: both are written together), then follows the stream from there.
+Without a cursor a reader first gets the persisted tool steps (one `tool` event each) and the
+persisted text as one `delta` (their id is the cursor of the last entry they include: all are
+written together), then follows the stream from there.
 A finished reply is served from the database without touching the stream, unless the reader
 brings a cursor and the stream still holds entries after it (so a resume yields exactly the rest).
 The iterator is async (under ASGI a sync one would be consumed whole before the first byte).
@@ -28,6 +30,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.template.loader import render_to_string
 
 from product.chat import services, streams
 from product.chat.models import Message
@@ -81,6 +84,13 @@ def _load(message_id: uuid.UUID) -> Message | None:
     return message
 
 
+def tool_event(step: dict[str, Any], *, cursor: str = "") -> bytes:
+    """A step as the page shows it (templates/chat/_tool_step.html) and as data, for clients that
+    draw their own; upsert it by `step.id`."""
+    html = render_to_string("chat/_tool_step.html", {"step": step})
+    return format_event("tool", {"step": step, "html": html}, cursor=cursor)
+
+
 def _final_event(message: Message, render: RenderMessage, cursor: str = "") -> bytes:
     payload = render(message)
     if message.status == Message.Status.FAILED:
@@ -108,6 +118,8 @@ async def message_events(
         else:
             block = BLOCK_MS
             if not after:
+                for step in message.tool_steps or []:
+                    yield tool_event(step, cursor=message.stream_cursor)
                 if message.text:
                     yield format_event(
                         "delta", {"text": message.text}, cursor=message.stream_cursor
@@ -122,6 +134,8 @@ async def message_events(
                 after = entry.cursor
                 if entry.kind == streams.DELTA:
                     yield format_event("delta", {"text": entry.data}, cursor=entry.cursor)
+                elif entry.kind == streams.TOOL:
+                    yield tool_event(json.loads(entry.data), cursor=entry.cursor)
                 elif entry.kind == streams.RESET:
                     yield format_event("reset", {}, cursor=entry.cursor)
                 elif entry.kind == streams.END:

@@ -110,12 +110,13 @@ def _inert(text: str) -> str:
     return _HEADER_LIKE.sub(" ", text)
 
 
-def build_sources_block(passages: Sequence[Passage]) -> str:
-    """The numbered `<sources>` block, [1] first; an empty list says that nothing matched."""
+def build_sources_block(passages: Sequence[Passage], *, first: int = 1) -> str:
+    """The numbered `<sources>` block, [first] first (a later block of the same conversation, e.g.
+    a search tool's result, goes on numbering); an empty list says that nothing matched."""
     if not passages:
         return f"{SOURCES_OPEN}\n{NO_PASSAGES}\n{SOURCES_CLOSE}"
     entries = []
-    for n, passage in enumerate(passages, start=1):
+    for n, passage in enumerate(passages, start=first):
         header = " · ".join(
             part for part in (_one_line(passage.document_name), _one_line(locator(passage))) if part
         )

@@ -79,6 +79,35 @@
     refreshList();
   }
 
+  // A `tool` event: the step's line, new (appended) or changed (replaced, staying open if the
+  // person opened it). Steps are matched by their call id, so a repeated event changes nothing.
+  function upsertStep(el, data) {
+    var list = el.querySelector("[data-tool-steps]");
+    if (!list || !data.html) { return; }
+    var holder = document.createElement("ol");
+    holder.innerHTML = data.html;  // server-rendered, escaped
+    var fresh = holder.firstElementChild;
+    if (!fresh) { return; }
+    var id = fresh.getAttribute("data-tool-step");
+    var old = Array.prototype.find.call(list.children, function (li) {
+      return li.getAttribute("data-tool-step") === id;
+    });
+    if (old) {
+      var wasOpen = old.querySelector("details[open]");
+      var details = fresh.querySelector("details");
+      if (wasOpen && details) { details.open = true; }
+      old.replaceWith(fresh);
+    } else {
+      list.appendChild(fresh);
+    }
+    list.hidden = false;
+  }
+
+  function clearSteps(el) {
+    var list = el.querySelector("[data-tool-steps]");
+    if (list) { list.replaceChildren(); list.hidden = true; }
+  }
+
   function close(id) {
     if (sources[id]) { sources[id].close(); delete sources[id]; }
   }
@@ -97,8 +126,18 @@
       el.setAttribute("data-status", "streaming");
       keepUp();
     });
+    source.addEventListener("tool", function (event) {
+      var data = JSON.parse(event.data);
+      upsertStep(el, data);
+      if (event.lastEventId) { el.setAttribute("data-cursor", event.lastEventId); }
+      if (status && data.step && data.step.status === "running") {
+        status.textContent = "Using a tool (" + (data.step.label || data.step.name) + ")…";
+      }
+      keepUp();
+    });
     source.addEventListener("reset", function (event) {
       text.textContent = "";
+      clearSteps(el);
       if (event.lastEventId) { el.setAttribute("data-cursor", event.lastEventId); }
     });
     source.addEventListener("done", function (event) {

@@ -109,6 +109,8 @@ from .search_in import SearchIn
 from .search_out import SearchOut
 from .span_out import SpanOut
 from .span_out_attributes import SpanOutAttributes
+from .tool_step_out import ToolStepOut
+from .tool_step_out_arguments_type_0 import ToolStepOutArgumentsType0
 from .trace_detail_out import TraceDetailOut
 from .trace_filters import TraceFilters
 from .trace_filters_status_type_0 import TraceFiltersStatusType0
@@ -236,6 +238,8 @@ __all__ = (
     "SearchOut",
     "SpanOut",
     "SpanOutAttributes",
+    "ToolStepOut",
+    "ToolStepOutArgumentsType0",
     "TraceDetailOut",
     "TraceFilters",
     "TraceFiltersStatusType0",

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ..models.citation_out import CitationOut
     from ..models.message_error import MessageError
     from ..models.message_usage_out import MessageUsageOut
+    from ..models.tool_step_out import ToolStepOut
 
 
 T = TypeVar("T", bound="MessageOut")
@@ -34,6 +35,8 @@ class MessageOut:
         citations (list[CitationOut] | Unset): The passages a finished grounded reply cites, that you can still read.
         error (MessageError | None | Unset):
         finished_at (datetime.datetime | None | Unset):
+        tool_steps (list[ToolStepOut] | Unset): The tools the reply called, in order (the last state of each call);
+            partial while streaming, like `text`.
         usage (MessageUsageOut | None | Unset):
     """
 
@@ -47,6 +50,7 @@ class MessageOut:
     citations: list[CitationOut] | Unset = UNSET
     error: MessageError | None | Unset = UNSET
     finished_at: datetime.datetime | None | Unset = UNSET
+    tool_steps: list[ToolStepOut] | Unset = UNSET
     usage: MessageUsageOut | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -91,6 +95,13 @@ class MessageOut:
         else:
             finished_at = self.finished_at
 
+        tool_steps: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.tool_steps, Unset):
+            tool_steps = []
+            for tool_steps_item_data in self.tool_steps:
+                tool_steps_item = tool_steps_item_data.to_dict()
+                tool_steps.append(tool_steps_item)
+
         usage: dict[str, Any] | None | Unset
         if isinstance(self.usage, Unset):
             usage = UNSET
@@ -118,6 +129,8 @@ class MessageOut:
             field_dict["error"] = error
         if finished_at is not UNSET:
             field_dict["finished_at"] = finished_at
+        if tool_steps is not UNSET:
+            field_dict["tool_steps"] = tool_steps
         if usage is not UNSET:
             field_dict["usage"] = usage
 
@@ -128,6 +141,7 @@ class MessageOut:
         from ..models.citation_out import CitationOut  # noqa: PLC0415
         from ..models.message_error import MessageError  # noqa: PLC0415
         from ..models.message_usage_out import MessageUsageOut  # noqa: PLC0415
+        from ..models.tool_step_out import ToolStepOut  # noqa: PLC0415
 
         d = dict(src_dict)
         conversation_id = UUID(d.pop("conversation_id"))
@@ -187,6 +201,15 @@ class MessageOut:
 
         finished_at = _parse_finished_at(d.pop("finished_at", UNSET))
 
+        _tool_steps = d.pop("tool_steps", UNSET)
+        tool_steps: list[ToolStepOut] | Unset = UNSET
+        if _tool_steps is not UNSET:
+            tool_steps = []
+            for tool_steps_item_data in _tool_steps:
+                tool_steps_item = ToolStepOut.from_dict(tool_steps_item_data)
+
+                tool_steps.append(tool_steps_item)
+
         def _parse_usage(data: object) -> MessageUsageOut | None | Unset:
             if data is None:
                 return data
@@ -215,6 +238,7 @@ class MessageOut:
             citations=citations,
             error=error,
             finished_at=finished_at,
+            tool_steps=tool_steps,
             usage=usage,
         )
 

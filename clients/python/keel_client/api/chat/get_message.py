@@ -87,9 +87,10 @@ def sync_detailed(
     """Read a message (status, text, usage)
 
      Follow a reply with `GET /api/v1/messages/{id}/stream`: Server-Sent Events `delta` (`{"text"}`),
-    `reset`, `done` (`{"message", "html"}`) and `error`; each event's `id` is a cursor: reconnect with
-    `Last-Event-ID: <id>` or `?after=<id>` to get exactly the rest. Without a cursor the stream starts
-    with the text persisted so far. See docs/streaming.md.
+    `tool` (`{"step", "html"}`: a tool call started or ended, by `step.id`), `reset`, `done`
+    (`{"message", "html"}`) and `error`; each event's `id` is a cursor: reconnect with `Last-Event-ID:
+    <id>` or `?after=<id>` to get exactly the rest. Without a cursor the stream starts with the tool
+    steps and text persisted so far. See docs/streaming.md.
 
     Args:
         message_id (UUID):
@@ -121,9 +122,10 @@ def sync(
     """Read a message (status, text, usage)
 
      Follow a reply with `GET /api/v1/messages/{id}/stream`: Server-Sent Events `delta` (`{"text"}`),
-    `reset`, `done` (`{"message", "html"}`) and `error`; each event's `id` is a cursor: reconnect with
-    `Last-Event-ID: <id>` or `?after=<id>` to get exactly the rest. Without a cursor the stream starts
-    with the text persisted so far. See docs/streaming.md.
+    `tool` (`{"step", "html"}`: a tool call started or ended, by `step.id`), `reset`, `done`
+    (`{"message", "html"}`) and `error`; each event's `id` is a cursor: reconnect with `Last-Event-ID:
+    <id>` or `?after=<id>` to get exactly the rest. Without a cursor the stream starts with the tool
+    steps and text persisted so far. See docs/streaming.md.
 
     Args:
         message_id (UUID):
@@ -150,9 +152,10 @@ async def asyncio_detailed(
     """Read a message (status, text, usage)
 
      Follow a reply with `GET /api/v1/messages/{id}/stream`: Server-Sent Events `delta` (`{"text"}`),
-    `reset`, `done` (`{"message", "html"}`) and `error`; each event's `id` is a cursor: reconnect with
-    `Last-Event-ID: <id>` or `?after=<id>` to get exactly the rest. Without a cursor the stream starts
-    with the text persisted so far. See docs/streaming.md.
+    `tool` (`{"step", "html"}`: a tool call started or ended, by `step.id`), `reset`, `done`
+    (`{"message", "html"}`) and `error`; each event's `id` is a cursor: reconnect with `Last-Event-ID:
+    <id>` or `?after=<id>` to get exactly the rest. Without a cursor the stream starts with the tool
+    steps and text persisted so far. See docs/streaming.md.
 
     Args:
         message_id (UUID):
@@ -182,9 +185,10 @@ async def asyncio(
     """Read a message (status, text, usage)
 
      Follow a reply with `GET /api/v1/messages/{id}/stream`: Server-Sent Events `delta` (`{"text"}`),
-    `reset`, `done` (`{"message", "html"}`) and `error`; each event's `id` is a cursor: reconnect with
-    `Last-Event-ID: <id>` or `?after=<id>` to get exactly the rest. Without a cursor the stream starts
-    with the text persisted so far. See docs/streaming.md.
+    `tool` (`{"step", "html"}`: a tool call started or ended, by `step.id`), `reset`, `done`
+    (`{"message", "html"}`) and `error`; each event's `id` is a cursor: reconnect with `Last-Event-ID:
+    <id>` or `?after=<id>` to get exactly the rest. Without a cursor the stream starts with the tool
+    steps and text persisted so far. See docs/streaming.md.
 
     Args:
         message_id (UUID):

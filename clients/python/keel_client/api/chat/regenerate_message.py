@@ -92,10 +92,11 @@ def sync_detailed(
     """Regenerate the last reply
 
      Replaces the conversation's last reply (finished, stopped or failed) with a new one. Follow a reply
-    with `GET /api/v1/messages/{id}/stream`: Server-Sent Events `delta` (`{"text"}`), `reset`, `done`
-    (`{"message", "html"}`) and `error`; each event's `id` is a cursor: reconnect with `Last-Event-ID:
-    <id>` or `?after=<id>` to get exactly the rest. Without a cursor the stream starts with the text
-    persisted so far. See docs/streaming.md.
+    with `GET /api/v1/messages/{id}/stream`: Server-Sent Events `delta` (`{"text"}`), `tool` (`{"step",
+    "html"}`: a tool call started or ended, by `step.id`), `reset`, `done` (`{"message", "html"}`) and
+    `error`; each event's `id` is a cursor: reconnect with `Last-Event-ID: <id>` or `?after=<id>` to get
+    exactly the rest. Without a cursor the stream starts with the tool steps and text persisted so far.
+    See docs/streaming.md.
 
     Args:
         message_id (UUID):
@@ -127,10 +128,11 @@ def sync(
     """Regenerate the last reply
 
      Replaces the conversation's last reply (finished, stopped or failed) with a new one. Follow a reply
-    with `GET /api/v1/messages/{id}/stream`: Server-Sent Events `delta` (`{"text"}`), `reset`, `done`
-    (`{"message", "html"}`) and `error`; each event's `id` is a cursor: reconnect with `Last-Event-ID:
-    <id>` or `?after=<id>` to get exactly the rest. Without a cursor the stream starts with the text
-    persisted so far. See docs/streaming.md.
+    with `GET /api/v1/messages/{id}/stream`: Server-Sent Events `delta` (`{"text"}`), `tool` (`{"step",
+    "html"}`: a tool call started or ended, by `step.id`), `reset`, `done` (`{"message", "html"}`) and
+    `error`; each event's `id` is a cursor: reconnect with `Last-Event-ID: <id>` or `?after=<id>` to get
+    exactly the rest. Without a cursor the stream starts with the tool steps and text persisted so far.
+    See docs/streaming.md.
 
     Args:
         message_id (UUID):
@@ -157,10 +159,11 @@ async def asyncio_detailed(
     """Regenerate the last reply
 
      Replaces the conversation's last reply (finished, stopped or failed) with a new one. Follow a reply
-    with `GET /api/v1/messages/{id}/stream`: Server-Sent Events `delta` (`{"text"}`), `reset`, `done`
-    (`{"message", "html"}`) and `error`; each event's `id` is a cursor: reconnect with `Last-Event-ID:
-    <id>` or `?after=<id>` to get exactly the rest. Without a cursor the stream starts with the text
-    persisted so far. See docs/streaming.md.
+    with `GET /api/v1/messages/{id}/stream`: Server-Sent Events `delta` (`{"text"}`), `tool` (`{"step",
+    "html"}`: a tool call started or ended, by `step.id`), `reset`, `done` (`{"message", "html"}`) and
+    `error`; each event's `id` is a cursor: reconnect with `Last-Event-ID: <id>` or `?after=<id>` to get
+    exactly the rest. Without a cursor the stream starts with the tool steps and text persisted so far.
+    See docs/streaming.md.
 
     Args:
         message_id (UUID):
@@ -190,10 +193,11 @@ async def asyncio(
     """Regenerate the last reply
 
      Replaces the conversation's last reply (finished, stopped or failed) with a new one. Follow a reply
-    with `GET /api/v1/messages/{id}/stream`: Server-Sent Events `delta` (`{"text"}`), `reset`, `done`
-    (`{"message", "html"}`) and `error`; each event's `id` is a cursor: reconnect with `Last-Event-ID:
-    <id>` or `?after=<id>` to get exactly the rest. Without a cursor the stream starts with the text
-    persisted so far. See docs/streaming.md.
+    with `GET /api/v1/messages/{id}/stream`: Server-Sent Events `delta` (`{"text"}`), `tool` (`{"step",
+    "html"}`: a tool call started or ended, by `step.id`), `reset`, `done` (`{"message", "html"}`) and
+    `error`; each event's `id` is a cursor: reconnect with `Last-Event-ID: <id>` or `?after=<id>` to get
+    exactly the rest. Without a cursor the stream starts with the tool steps and text persisted so far.
+    See docs/streaming.md.
 
     Args:
         message_id (UUID):

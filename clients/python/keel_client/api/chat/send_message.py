@@ -116,10 +116,11 @@ def sync_detailed(
     """Send a message
 
      Answers 202 with your message and the pending reply. Follow a reply with `GET
-    /api/v1/messages/{id}/stream`: Server-Sent Events `delta` (`{"text"}`), `reset`, `done`
-    (`{"message", "html"}`) and `error`; each event's `id` is a cursor: reconnect with `Last-Event-ID:
-    <id>` or `?after=<id>` to get exactly the rest. Without a cursor the stream starts with the text
-    persisted so far. See docs/streaming.md.
+    /api/v1/messages/{id}/stream`: Server-Sent Events `delta` (`{"text"}`), `tool` (`{"step", "html"}`:
+    a tool call started or ended, by `step.id`), `reset`, `done` (`{"message", "html"}`) and `error`;
+    each event's `id` is a cursor: reconnect with `Last-Event-ID: <id>` or `?after=<id>` to get exactly
+    the rest. Without a cursor the stream starts with the tool steps and text persisted so far. See
+    docs/streaming.md.
 
     Args:
         conversation_id (UUID):
@@ -158,10 +159,11 @@ def sync(
     """Send a message
 
      Answers 202 with your message and the pending reply. Follow a reply with `GET
-    /api/v1/messages/{id}/stream`: Server-Sent Events `delta` (`{"text"}`), `reset`, `done`
-    (`{"message", "html"}`) and `error`; each event's `id` is a cursor: reconnect with `Last-Event-ID:
-    <id>` or `?after=<id>` to get exactly the rest. Without a cursor the stream starts with the text
-    persisted so far. See docs/streaming.md.
+    /api/v1/messages/{id}/stream`: Server-Sent Events `delta` (`{"text"}`), `tool` (`{"step", "html"}`:
+    a tool call started or ended, by `step.id`), `reset`, `done` (`{"message", "html"}`) and `error`;
+    each event's `id` is a cursor: reconnect with `Last-Event-ID: <id>` or `?after=<id>` to get exactly
+    the rest. Without a cursor the stream starts with the tool steps and text persisted so far. See
+    docs/streaming.md.
 
     Args:
         conversation_id (UUID):
@@ -195,10 +197,11 @@ async def asyncio_detailed(
     """Send a message
 
      Answers 202 with your message and the pending reply. Follow a reply with `GET
-    /api/v1/messages/{id}/stream`: Server-Sent Events `delta` (`{"text"}`), `reset`, `done`
-    (`{"message", "html"}`) and `error`; each event's `id` is a cursor: reconnect with `Last-Event-ID:
-    <id>` or `?after=<id>` to get exactly the rest. Without a cursor the stream starts with the text
-    persisted so far. See docs/streaming.md.
+    /api/v1/messages/{id}/stream`: Server-Sent Events `delta` (`{"text"}`), `tool` (`{"step", "html"}`:
+    a tool call started or ended, by `step.id`), `reset`, `done` (`{"message", "html"}`) and `error`;
+    each event's `id` is a cursor: reconnect with `Last-Event-ID: <id>` or `?after=<id>` to get exactly
+    the rest. Without a cursor the stream starts with the tool steps and text persisted so far. See
+    docs/streaming.md.
 
     Args:
         conversation_id (UUID):
@@ -235,10 +238,11 @@ async def asyncio(
     """Send a message
 
      Answers 202 with your message and the pending reply. Follow a reply with `GET
-    /api/v1/messages/{id}/stream`: Server-Sent Events `delta` (`{"text"}`), `reset`, `done`
-    (`{"message", "html"}`) and `error`; each event's `id` is a cursor: reconnect with `Last-Event-ID:
-    <id>` or `?after=<id>` to get exactly the rest. Without a cursor the stream starts with the text
-    persisted so far. See docs/streaming.md.
+    /api/v1/messages/{id}/stream`: Server-Sent Events `delta` (`{"text"}`), `tool` (`{"step", "html"}`:
+    a tool call started or ended, by `step.id`), `reset`, `done` (`{"message", "html"}`) and `error`;
+    each event's `id` is a cursor: reconnect with `Last-Event-ID: <id>` or `?after=<id>` to get exactly
+    the rest. Without a cursor the stream starts with the tool steps and text persisted so far. See
+    docs/streaming.md.
 
     Args:
         conversation_id (UUID):
