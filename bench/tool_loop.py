@@ -2,12 +2,14 @@
 
 1. **Overhead per step** (in-process, dev model at zero latency): CPU of `stream_with_tools` doing
    ROUNDS rounds of one call of a no-op tool and a final answer, minus CPU of the same number of
-   plain `gateway.stream` calls (the model's share: SDK, HTTP, ledger rows), divided by ROUNDS.
+   plain `gateway.stream` calls on one reservation (the model's share: SDK, HTTP, ledger rows),
+   divided by ROUNDS.
    What is left is the loop's: checking and running the call on a pool thread, the events, the
    growing conversation, extending the reservation (one locked UPDATE) per round.
 2. **Makespan**: REPLIES chat replies through one worker process (threads pool, as in
    production), each calling `current_time` twice before it answers: 3 model calls at 2 s each,
-   6 s of model time per reply. Sent through `chat.services.send_message` in one transaction;
+   6 s of model time per reply, in conversations that have a title already (a follow-up
+   question; BENCH_FIRST_MESSAGES=1: first messages, each also queueing a title job). Sent through `chat.services.send_message` in one transaction;
    makespan is from that commit to the last reply written as done. Goal: <= 1.5 x 6 s.
 
 Prints one JSON line last:
@@ -31,6 +33,7 @@ REPLIES = int(os.environ.get("BENCH_REPLIES", "50"))
 STEP_LATENCY_S = 2
 ROUNDS = 2  # tool rounds per reply; with the final answer, 3 model calls
 OVERHEAD_REPEATS = int(os.environ.get("BENCH_REPEATS", "40"))
+FIRST_MESSAGES = os.environ.get("BENCH_FIRST_MESSAGES", "0") == "1"
 MARKERS = f'[[tool_steps: {ROUNDS}]] [[tool: current_time {{"timezone": "UTC"}}]]'
 
 
@@ -38,7 +41,7 @@ def overhead_per_step(workspace: Any, user: Any) -> float:
     """CPU ms the loop adds per round, beyond the model calls themselves (see the docstring)."""
     from pydantic import BaseModel
 
-    from product.llm import gateway
+    from product.llm import gateway, quotas
     from product.llm.tool_loop import stream_with_tools
     from product.llm.tools import Tool, ToolOutput, ToolScope
 
@@ -61,13 +64,20 @@ def overhead_per_step(workspace: Any, user: Any) -> float:
         )
 
     def plain() -> None:
+        # The same model calls on one reservation, as the loop makes them: what is left over is
+        # the loop's (the calls, their checks and threads, the events, extending the reservation).
+        messages = [{"role": "user", "content": "What time is it?"}]
+        reservation = quotas.reserve(
+            workspace=workspace, user=user, feature="bench", messages=messages
+        )
         for _ in range(ROUNDS + 1):
             gateway.stream(
                 workspace=workspace,
                 user=user,
                 feature="bench",
-                messages=[{"role": "user", "content": "What time is it?"}],
+                messages=messages,
                 prompt_name="bench",
+                reservation=reservation,
                 on_delta=lambda delta: None,
             )
 
@@ -113,8 +123,14 @@ def main() -> None:
             finally:
                 settings.LLM_BASE_URL = slow_url
 
+        # Titled conversations, as for a follow-up question (where tools are used most): a
+        # first message also queues the conversation's title job, another model call on the
+        # same worker. BENCH_FIRST_MESSAGES=1 measures that case.
         conversations = [
-            start_conversation(workspace=workspace, user=user) for _ in range(REPLIES + 1)
+            start_conversation(
+                workspace=workspace, user=user, title="" if FIRST_MESSAGES else f"Bench {n}"
+            )
+            for n in range(REPLIES + 1)
         ]
         warm = send_message(conversation=conversations.pop(), author=user, text=f"warm {MARKERS}")
         while not Message.objects.get(pk=warm.reply.pk).is_finished:
@@ -162,6 +178,7 @@ def main() -> None:
                 "ratio": round(makespan / model_time, 3),
                 "goal_ratio": 1.5,
                 "worker_cpu_ms_per_step": round(worker_cpu * 1000 / steps, 2),
+                "first_messages": FIRST_MESSAGES,
                 "load_avg_1m": os.getloadavg()[0],
             }
         )
