@@ -380,6 +380,9 @@ def _excerpt(text: str) -> str:
     return flat.rstrip(".")
 
 
+CITED_RE = re.compile(r"\[\d+\]")
+
+
 def _all_passages(messages: Sequence[Mapping[str, Any]]) -> list[SourcePassage]:
     """The passages of every sources block (the system's upfront ones and the tools'), one per
     number, the latest winning: tool results number theirs after the upfront ones."""
@@ -404,7 +407,11 @@ def answer_after_tools(messages: Sequence[Mapping[str, Any]], question: str) -> 
         if content.startswith(ERROR_PREFIX):
             error = _excerpt(content[len(ERROR_PREFIX) :]) or "no reason given"
             parts.append(f"The tool {result.name} failed: {error}.")
-        elif SOURCES_RE.search(content):
+        elif SOURCES_RE.search(content) or (
+            # "Also matched, already in your sources: [1]": a search that found passages the
+            # model was shown before answers from them, as a search with new ones does.
+            CITED_RE.search(content) and _all_passages(messages)
+        ):
             if not grounded:
                 parts.append(grounded_reply_from(question, _all_passages(messages)))
                 grounded = True

@@ -379,6 +379,27 @@ def test_a_sources_result_gets_a_grounded_answer_citing_its_numbers(devmodel: st
     )
 
 
+def test_a_search_that_found_only_known_passages_answers_from_them(devmodel: str) -> None:
+    system = (
+        "Cite as [n].\n\n<sources>\n[1] operations.md · Jobs\nThe reaper re-enqueues stale "
+        "jobs every 30 seconds.\n</sources>"
+    )
+    messages = [
+        {"role": "system", "content": system},
+        *user("Search: how often does the reaper re-enqueue stale jobs?"),
+    ]
+    completion = create(devmodel, messages)
+    known = "1 passage. Also matched, already in your sources: [1]."
+    text = (
+        create(devmodel, with_results(messages, completion, lambda n, a: known))
+        .choices[0]
+        .message.content
+    )
+    assert text == (
+        "According to the documents: The reaper re-enqueues stale jobs every 30 seconds [1]."
+    )
+
+
 def test_markers_in_a_tool_result_are_obeyed(devmodel: str) -> None:
     messages = user("[[tool: search_documents]] Look it up")
     completion = create(devmodel, messages)
