@@ -14,7 +14,8 @@ from product.jobs.registry import JobContext, job_handler
 
 
 def _question(job_input: dict[str, Any]) -> Question:
-    return Question.objects.select_related("job").get(pk=job_input["question_id"])
+    # No join on the job: the handler has it (ctx.job), loaded with what it needs by the claim.
+    return Question.objects.get(pk=job_input["question_id"])
 
 
 def _messages(job_input: dict[str, Any]) -> list[dict[str, str]]:

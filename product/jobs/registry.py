@@ -172,9 +172,9 @@ class JobContext:
     def on_finish(self, write: Callable[[], None]) -> None:
         """Run `write` (the feature's outcome rows) in the transaction that ends the job.
 
-        It runs only if the handler returns and this attempt still holds the job, right after the
-        model calls are charged and before the job is marked finished; if it raises, nothing of
-        the ending is written and the job fails. Non-database side effects belong in
+        It runs only if the handler returns and this attempt still holds the job, in the one
+        transaction that charges the model calls and marks the job finished; if it raises,
+        nothing of the ending is written and the job fails. Non-database side effects belong in
         `transaction.on_commit` inside `write`.
         """
         self.finishers.append(write)

@@ -271,22 +271,6 @@ class _ClaimLost(Exception):  # noqa: N818 (internal control flow)
     """The job is no longer this attempt's to finish (the reaper gave it to another)."""
 
 
-def _hold_claim(job: Job) -> None:
-    """Lock the job row for this attempt, or raise _ClaimLost.
-
-    With the row locked, the reaper (SKIP LOCKED) and a cancel wait for this transaction, so the
-    conditional UPDATE that finishes the job cannot miss.
-    """
-    held = (
-        Job.objects.select_for_update()
-        .filter(pk=job.pk, status=Job.Status.RUNNING, attempts=job.attempts)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if held is None:
-        raise _ClaimLost
-
-
 def _pause_at_fault_point(job: Job) -> None:
     """The chaos test's fault point (off unless KEEL_FAULT_PAUSE_IN_JOB_ENDING_S and DEBUG)."""
     pause = float(settings.JOB_FAULT_PAUSE_IN_ENDING_S)
@@ -306,7 +290,12 @@ def _end(job: Job, ctx: JobContext, ending: _Ending, *, returned: bool) -> bool:
     """
     try:
         with transaction.atomic():
-            _hold_claim(job)
+            # The conditional UPDATE goes first: it proves this attempt still holds the claim and
+            # locks the row until the commit, so the reaper (SKIP LOCKED) and a cancel wait for
+            # this transaction, and an attempt that lost its claim writes nothing here. Inside
+            # the transaction the order is invisible: all of it commits, or none.
+            if not _finish(job, ending, progress=ctx.progress):
+                raise _ClaimLost
             for charge in ctx.charges:
                 charge.write()
             if ctx.charges:
@@ -314,8 +303,6 @@ def _end(job: Job, ctx: JobContext, ending: _Ending, *, returned: bool) -> bool:
             if returned:
                 for write in ctx.finishers:
                     write()
-            if not _finish(job, ending, progress=ctx.progress):
-                raise _ClaimLost
         return True
     except _ClaimLost:
         logger.warning("job %s attempt %s lost its claim; result dropped", job.pk, job.attempts)
@@ -440,7 +427,8 @@ def _run_claimed(job: Job, scope: tracing.TraceScope) -> None:
     if _end(job, ctx, ending, returned=returned):
         # Whatever was charged settled the reservation in the ending; whatever is still held
         # (a failure, a cancel, a success without a model call) is released: once, either way.
-        job.refresh_from_db()
+        # The claim loaded the reservation and the gateway settles that same object, so its
+        # status in memory is the row's (a stale copy only costs a conditional UPDATE of 0 rows).
         _release_reservation(job)
         if ending.status == Job.Status.CANCELLED:
             quietly("cancel flag", lambda: cache.delete(cancel_cache_key(job.pk)), None)
