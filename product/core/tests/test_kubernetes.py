@@ -399,7 +399,7 @@ def test_it_sets_the_overlays_image_namespace_and_host() -> None:
 
 def test_it_answers_the_probes_in_a_production_configuration(tmp_path: Path) -> None:
     """The probes' headers get a 200 where the HTTPS redirect and the host check are on; without
-    the scheme a probe gets a redirect, and a pod's address is no allowed host (a 400)."""
+    the scheme a probe gets a redirect, and a pod's address is no allowed host."""
     web = one(render(KUBERNETES / "base"), "Deployment", "keel-web")
     probe = web["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]["httpGet"]
     headers = {h["name"]: h["value"] for h in probe["httpHeaders"]}
