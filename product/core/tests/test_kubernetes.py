@@ -115,10 +115,17 @@ def set_image(resource: Resource, image: dict[str, str]) -> None:
     if set(image) - {"name", "newName", "newTag"}:
         raise UnsupportedKustomization(f"images: {sorted(image)}; use name, newName, newTag.")
     for container in containers(resource):
-        name, _, tag = container["image"].partition(":")
+        name, tag = split_image(container["image"])
         if name == image["name"]:
             tag = image.get("newTag", tag)
             container["image"] = image.get("newName", name) + (f":{tag}" if tag else "")
+
+
+def split_image(image: str) -> tuple[str, str]:
+    """`registry:5000/keel:1.0` -> (`registry:5000/keel`, `1.0`): the tag follows the last colon
+    that comes after every slash."""
+    name, colon, tag = image.rpartition(":")
+    return (image, "") if not colon or "/" in tag else (name, tag)
 
 
 # --- Reading the rendered objects ------------------------------------------------------------
@@ -227,6 +234,15 @@ def test_it_would_catch_a_misspelt_field() -> None:
         jsonschema.validate(scaled, schema)
 
 
+def test_it_reads_an_image_with_a_registry_port() -> None:
+    assert split_image("registry.example.com:5000/keel:0.1.0") == (
+        "registry.example.com:5000/keel",
+        "0.1.0",
+    )
+    assert split_image("registry.example.com:5000/keel") == ("registry.example.com:5000/keel", "")
+    assert split_image("keel") == ("keel", "")
+
+
 def test_it_refuses_kustomize_fields_it_does_not_understand(tmp_path: Path) -> None:
     (tmp_path / "kustomization.yaml").write_text("resources: []\ncommonLabels: {a: b}\n")
     with pytest.raises(UnsupportedKustomization):
@@ -284,7 +300,9 @@ def test_it_sends_no_message_to_a_list_keda_does_not_watch() -> None:
         for path in (ROOT / folder).rglob("*.py"):
             if "tests" not in path.parts:
                 source = path.read_text()
-                assert "priority=" not in source and "global_keyprefix" not in source, path
+                assert "priority=" not in source and "global_keyprefix" not in source, (
+                    f"{path}: KEDA watches the plain queue lists (deploy/kubernetes/base/*worker.yaml)"
+                )
 
 
 def test_it_requests_resources_for_every_container(rendered: list[Resource]) -> None:
@@ -360,7 +378,7 @@ def test_it_runs_as_the_images_user_on_a_read_only_root(rendered: list[Resource]
         assert spec["securityContext"]["runAsNonRoot"] is True
         assert spec["securityContext"]["runAsUser"] == int(uid)
         for container in containers(resource):
-            assert container["image"].split(":")[0].endswith(KEEL_IMAGE)
+            assert split_image(container["image"])[0].split("/")[-1] == KEEL_IMAGE
             assert container["securityContext"]["readOnlyRootFilesystem"] is True
             mounts = {mount["mountPath"] for mount in container["volumeMounts"]}
             # Settings create the metrics directory at start, so every process needs it.
