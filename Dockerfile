@@ -29,7 +29,9 @@ RUN SECRET_KEY=build-only-placeholder-not-a-secret-0123456789abcdefghijklmnop \
     && rm -f /tmp/build.sqlite3
 
 # Run as an unprivileged user that owns only what it must write (var/: SQLite, broker, outbox).
-RUN groupadd --system keel && useradd --system --gid keel --home /app keel \
+# Its ids are fixed at 999 (the highest free system id, what --system picks on this base) so
+# Kubernetes can check runAsNonRoot against a number (deploy/kubernetes/) and volumes keep their owner.
+RUN groupadd --system --gid 999 keel && useradd --system --uid 999 --gid keel --home /app keel \
     && mkdir -p /app/var && chown -R keel:keel /app/var
 USER keel
 

@@ -1,11 +1,15 @@
 #!/bin/sh
 # One image, three roles. `web` applies migrations before serving (a migration that fails stops
-# the deploy before traffic reaches new code); worker and beat never migrate.
+# the deploy before traffic reaches new code); worker and beat never migrate. Where several web
+# processes start at once (Kubernetes: deploy/kubernetes/), a Job migrates instead and web is
+# started with KEEL_MIGRATE_ON_START=false, so two migrations never race.
 set -e
 
 case "${1:-web}" in
   web)
-    python manage.py migrate --noinput
+    if [ "${KEEL_MIGRATE_ON_START:-true}" = "true" ]; then
+      python manage.py migrate --noinput
+    fi
     exec uvicorn product.asgi:application \
       --host 0.0.0.0 --port "${PORT:-8000}" \
       --workers "${WEB_CONCURRENCY:-2}" \
