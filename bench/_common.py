@@ -6,6 +6,8 @@ Celery worker, web) on free ports, process RSS, and the one-JSON-line result.
         stack.start_worker(concurrency=200)
         stack.start_web()
         stack.setup_django()          # this process now talks to the stack's database
+        stack.start_web(name="web2")  # more processes: each its own name (and web port)
+        stack.kill("web2")            # SIGKILL, as a crash would
         ...
         print_result({"bench": "x", ...})
 
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -77,13 +81,30 @@ def print_result(result: dict[str, Any]) -> None:
     print(json.dumps(result, separators=(",", ":")), flush=True)
 
 
+def _wait_or_kill(process: subprocess.Popen[bytes], *, timeout: float) -> None:
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class BenchStack:
-    def __init__(self, *, redis_db: int = 13, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        redis_db: int = 13,
+        extra_env: dict[str, str] | None = None,
+        own_redis: bool = False,
+    ) -> None:
+        """With REDIS_URL set, the stack uses its server's db `redis_db`, or with own_redis a
+        redis-server of its own (when one is installed), so that its CPU is the stack's alone."""
         self.tmp = Path(tempfile.mkdtemp(prefix="keel-bench-"))
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.database_url = self._create_database()
         self.devmodel_port = free_port()
         self.web_port = free_port()
+        self.web_ports: dict[str, int] = {}
         self.env: dict[str, str] = {
             **os.environ,
             # Production settings: DEBUG would record every SQL query (CPU and memory).
@@ -107,12 +128,54 @@ class BenchStack:
             **(extra_env or {}),
         }
         self.env.pop("PYTEST_CURRENT_TEST", None)
-        if os.environ.get("REDIS_URL"):
+        if own_redis and os.environ.get("REDIS_URL") and shutil.which("redis-server"):
+            self._start_redis()
+        elif os.environ.get("REDIS_URL"):
             self.env["REDIS_URL"] = os.environ["REDIS_URL"].rsplit("/", 1)[0] + f"/{redis_db}"
             import redis
 
             redis.Redis.from_url(self.env["REDIS_URL"]).flushdb()
         self.manage("migrate", "--no-input")
+
+    def _start_redis(self) -> None:
+        port = free_port()
+        self._start(
+            "redis",
+            [
+                "redis-server",
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+        )
+        self.env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+        import redis
+
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(self.env["REDIS_URL"]).ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    @property
+    def redis_pid(self) -> int | None:
+        """The redis-server's pid (this machine's), for its CPU; None without Redis."""
+        if "redis" in self.processes:
+            return self.processes["redis"].pid
+        if not self.env.get("REDIS_URL"):
+            return None
+        import redis
+
+        return int(redis.Redis.from_url(self.env["REDIS_URL"]).info("server")["process_id"])
 
     # --- database -------------------------------------------------------------------------
     def _create_database(self) -> str:
@@ -160,10 +223,12 @@ class BenchStack:
         )
         return done.stdout.decode()
 
-    def _start(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+    def _start(
+        self, name: str, args: list[str], env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         log = (self.tmp / f"{name}.log").open("wb")
         process = subprocess.Popen(
-            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            args, cwd=ROOT, env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT
         )
         self.processes[name] = process
         return process
@@ -192,6 +257,7 @@ class BenchStack:
         queues: str = "llm,default",
         beat: bool = False,
         name: str = "worker",
+        env: dict[str, str] | None = None,
     ) -> subprocess.Popen[bytes]:
         args = [
             sys.executable,
@@ -213,13 +279,25 @@ class BenchStack:
         ]
         if beat:
             args += ["-B", "-s", str(self.tmp / f"{name}-beat-schedule")]
-        process = self._start(name, args)
+        process = self._start(name, args, env)
         self.wait_for_log(name, "ready", timeout=60)
         return process
 
-    def start_web(self, workers: int = 1) -> None:
+    def start_beat(self, *, name: str = "beat", env: dict[str, str] | None = None) -> None:
+        """celery beat on its own, as production runs it (its schedule sends the reaper)."""
+        args = [sys.executable, "-m", "celery", "-A", "worker", "beat", "--loglevel", "INFO"]
+        self._start(name, [*args, "-s", str(self.tmp / f"{name}-schedule")], env)
+        self.wait_for_log(name, "Starting", timeout=60)
+
+    def start_web(
+        self, workers: int = 1, *, name: str = "web", env: dict[str, str] | None = None
+    ) -> str:
+        """uvicorn (`workers` processes behind one port); another `name` is another server on a
+        port of its own. Returns its base URL."""
+        port = self.web_port if name == "web" else free_port()
+        self.web_ports[name] = port
         self._start(
-            "web",
+            name,
             [
                 sys.executable,
                 "-m",
@@ -228,19 +306,37 @@ class BenchStack:
                 "--host",
                 "127.0.0.1",
                 "--port",
-                str(self.web_port),
+                str(port),
                 "--workers",
                 str(workers),
                 "--log-level",
                 "warning",
                 "--no-access-log",
             ],
+            env,
         )
-        wait_for_http(f"{self.web_url}/healthz")
+        url = self.url_of(name)
+        wait_for_http(f"{url}/healthz")
+        return url
 
     @property
     def web_url(self) -> str:
         return f"http://127.0.0.1:{self.web_port}"
+
+    def url_of(self, web_name: str) -> str:
+        return f"http://127.0.0.1:{self.web_ports[web_name]}"
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process, as a crash or the OOM killer would: no shutdown, no acks."""
+        process = self.processes[name]
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+    def stop_process(self, name: str) -> None:
+        """A warm stop (SIGTERM, as a deploy does), then forget the process."""
+        process = self.processes.pop(name)
+        process.terminate()
+        _wait_or_kill(process, timeout=20)
 
     def wait_for_log(self, name: str, needle: str, timeout: float = 60.0) -> None:
         path = self.tmp / f"{name}.log"
@@ -255,15 +351,15 @@ class BenchStack:
         raise RuntimeError(f"{name} not {needle} in {timeout}s: {path.read_text()[-2000:]}")
 
     def stop(self) -> None:
+        # A Redis of the stack's own goes last: workers shut down cleanly while it answers.
+        redis_server = self.processes.pop("redis", None)
         for process in self.processes.values():
             if process.poll() is None:
                 process.terminate()
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        for process in [*self.processes.values(), *([redis_server] if redis_server else [])]:
+            if process is redis_server and process.poll() is None:
+                process.terminate()
+            _wait_or_kill(process, timeout=15)
 
     def __enter__(self) -> BenchStack:
         return self
