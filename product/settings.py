@@ -175,6 +175,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "keel",
+            # One connection pool per process, not one per request (product/core/cache.py).
+            "OPTIONS": {"pool_class": "product.core.cache.ProcessConnectionPool"},
         }
     }
 else:
