@@ -20,6 +20,7 @@ mark, so a revoked key is refused from the next request on.
 from __future__ import annotations
 
 import logging
+import pickle
 from collections.abc import Iterable
 from typing import Final
 
@@ -46,9 +47,15 @@ def cache_name(secret_hash: str) -> str:
 def cached_keys(secret_hashes: Iterable[str]) -> dict[str, ApiKey | str]:
     """The entries found, by secret hash: a verified `ApiKey`, or `STALE`. One round trip."""
     names = {cache_name(digest): digest for digest in secret_hashes}
-    found: dict[str, ApiKey | str] = quietly(
-        "api key cache", lambda: cache.get_many(list(names)), {}
-    )
+    try:
+        found: dict[str, ApiKey | str] = quietly(
+            "api key cache", lambda: cache.get_many(list(names)), {}
+        )
+    except (pickle.UnpicklingError, AttributeError, ImportError, EOFError) as exc:
+        # An entry an older release stored that this one cannot read: the database decides, and
+        # the entry is overwritten when it expires (or at once on the next write to the key).
+        logger.warning("unreadable API key cache entry: %s", exc)
+        return {}
     return {names[name]: value for name, value in found.items() if name in names}
 
 
