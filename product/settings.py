@@ -175,6 +175,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "keel",
+            # One connection pool per process, not one per request (product/core/cache.py).
+            "OPTIONS": {"pool_class": "product.core.cache.ProcessConnectionPool"},
         }
     }
 else:
@@ -492,6 +494,10 @@ if JOB_FAULT_PAUSE_IN_ENDING_S and not DEBUG:
 API_MAX_BODY_BYTES: int = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 API_RATE_LIMIT_PER_MINUTE: int = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+# How long a verified API key is recognised from the cache without a query. Revoking a key, or any
+# change to its maker, membership or workspace made through the ORM, marks it stale at once; this
+# only bounds a change made behind the ORM's back (product/apikeys/cache.py). 0 turns caching off.
+API_KEY_CACHE_SECONDS: int = env.int("API_KEY_CACHE_SECONDS", default=300)
 # The typed start of every new API key (`<prefix><8-char lookup>_<secret>`): what secret scanners
 # match. Each key row keeps the prefix it was made with, so keys made before a change still work.
 API_KEY_PREFIX: str = env.str("API_KEY_PREFIX", default="keel_live_")

@@ -18,9 +18,10 @@ import hmac
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
@@ -28,6 +29,7 @@ from ninja.security import SessionAuth as NinjaSessionAuth
 
 from product.accounts.models import User, Workspace
 from product.accounts.selectors import get_current_membership, get_membership
+from product.apikeys.cache import cached_keys, remember_verified_key
 from product.apikeys.models import ApiKey
 from product.core.errors import NotAllowed
 from product.core.ratelimit import check_rate_limit
@@ -108,41 +110,83 @@ def parse_api_key(raw: str, typed_prefix: str | None = None) -> tuple[str, str] 
     return None
 
 
-def authenticate_api_key(raw: str) -> Actor | None:
-    splits = _splits(raw)
-    if not splits:
-        return None
+def _verified_by_database(candidates: list[tuple[str, str, str]]) -> ApiKey | None:
+    """The key row that (typed prefix, lookup prefix, secret hash) names, with its workspace and
+    maker, if that maker is still an active member of the workspace. One query."""
     # A key acts as the person who made it, so it works only while they are an active member of
-    # its workspace: removing someone from a workspace stops their keys at once. One query.
-    rows = ApiKey.objects.select_related("workspace", "created_by").filter(
-        prefix__in={lookup for _typed, lookup, _secret in splits},
-        created_by__is_active=True,
-        workspace__memberships__user_id=F("created_by_id"),
+    # its workspace: removing someone from a workspace stops their keys at once. The maker's
+    # password hash is left behind: the row goes into the cache (product/apikeys/cache.py).
+    rows = (
+        ApiKey.objects.select_related("workspace", "created_by")
+        .defer("created_by__password")
+        .filter(
+            prefix__in={lookup for _typed, lookup, _digest in candidates},
+            created_by__is_active=True,
+            workspace__memberships__user_id=F("created_by_id"),
+        )
     )
     by_lookup = {row.prefix: row for row in rows}
-    key = None
-    for typed, lookup, secret in splits:
+    for typed, lookup, digest in candidates:
         row = by_lookup.get(lookup)
         # The row's own typed prefix: a key made under an earlier API_KEY_PREFIX keeps working.
         if (
             row is not None
             and row.typed_prefix == typed
-            and hmac.compare_digest(row.secret_hash, hash_secret(secret))
+            and hmac.compare_digest(row.secret_hash, digest)
         ):
-            key = row
-            break
+            return row
+    return None
+
+
+def authenticate_api_key(raw: str) -> Actor | None:
+    """The caller a bearer key names, or None. A key verified before is recognised from the
+    cache (product/apikeys/cache.py) without a query; otherwise the database decides."""
+    candidates = [(typed, lookup, hash_secret(secret)) for typed, lookup, secret in _splits(raw)]
+    if not candidates:
+        return None
+    cached = cached_keys(digest for _typed, _lookup, digest in candidates)
+    key = next(
+        (
+            hit
+            for typed, lookup, digest in candidates
+            if isinstance(hit := cached.get(digest), ApiKey)
+            and hit.typed_prefix == typed
+            and hit.prefix == lookup
+        ),
+        None,
+    )
+    if key is None:
+        key = _verified_by_database(candidates)
+        if key is not None and key.is_active and key.secret_hash not in cached:
+            remember_verified_key(key)
+    # Expiry is read on every request, cached or not: an entry outliving its key's expiry is moot.
     if key is None or not key.is_active:
         return None
-    now = timezone.now()
-    if (
-        key.last_used_at is None
-        or (now - key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_S
-    ):
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        key.last_used_at = now
+    _note_use(key)
     return Actor(
         user=key.created_by, workspace=key.workspace, scopes=frozenset(key.scopes), api_key=key
     )
+
+
+# When this process last wrote each key's last_used_at: a cached key's row is not read again, so
+# the process remembers, and the UPDATE is conditional, so several processes write a row at most
+# once a minute between them. Bounded: forgetting only costs one more conditional UPDATE.
+_last_used_noted: dict[uuid.UUID, datetime] = {}
+_LAST_USED_NOTED_MAX = 10_000
+
+
+def _note_use(key: ApiKey) -> None:
+    now = timezone.now()
+    noted = _last_used_noted.get(key.pk) or key.last_used_at
+    if noted is not None and (now - noted).total_seconds() <= LAST_USED_RESOLUTION_S:
+        return
+    if len(_last_used_noted) >= _LAST_USED_NOTED_MAX:
+        _last_used_noted.clear()
+    _last_used_noted[key.pk] = now
+    stale_before = now - timedelta(seconds=LAST_USED_RESOLUTION_S)
+    ApiKey.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale_before), pk=key.pk
+    ).update(last_used_at=now)
 
 
 class BearerKeyAuth(HttpBearer):

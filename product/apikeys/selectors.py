@@ -15,9 +15,23 @@ def keys_for_workspace(*, workspace: Workspace) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(workspace=workspace).select_related("created_by")
 
 
+# What ApiKeyOut shows (its status reads revoked_at and expires_at). Loading only these columns
+# makes each row of a page cheaper to build: no foreign keys to set, no hash to carry.
+API_FIELDS = (
+    "id",
+    "name",
+    "prefix",
+    "scopes",
+    "created_at",
+    "last_used_at",
+    "expires_at",
+    "revoked_at",
+)
+
+
 def keys_for_api(*, workspace: Workspace) -> QuerySet[ApiKey]:
     """The API's list: no join, ApiKeyOut does not show who made the key."""
-    return ApiKey.objects.filter(workspace=workspace)
+    return ApiKey.objects.filter(workspace=workspace).only(*API_FIELDS)
 
 
 def get_key_for_member(*, membership: Membership, key_id: uuid.UUID | str) -> ApiKey:

@@ -98,7 +98,8 @@ def create_api_key(
 
 
 def revoke_api_key(*, membership: Membership, key: ApiKey) -> ApiKey:
-    """Takes effect at once: authentication reads `revoked_at` on every request."""
+    """Takes effect at once: saving the row marks the key stale in the verified-key cache
+    (product/apikeys/signals.py), so the next request reads `revoked_at` from the database."""
     require_manager(membership)
     if key.workspace_id != membership.workspace_id:
         raise KeyOfAnotherWorkspace("That key belongs to another workspace.")
