@@ -290,7 +290,6 @@ def stream_with_tools(
     ctx = _Context(workspace, user, feature, prompt_name, prompt_version, job, messages)
     request = _request_attributes(max_tokens, temperature, seed)
     sampling = _sampling(temperature, seed)
-    open_reservation = reservation
     started = time.monotonic()
 
     def drive() -> ToolChatResult:
@@ -329,7 +328,7 @@ def stream_with_tools(
                 if answers:
                     try:
                         quotas.extend(
-                            open_reservation,
+                            reservation,
                             messages=_sized(conversation, specs_text),
                             model=model,
                             max_tokens=max_tokens,
