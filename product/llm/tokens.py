@@ -17,19 +17,20 @@ estimates never pays for it.
 How the estimate works: o200k_base splits text into pieces (a word with the space or punctuation
 before it, up to three digits, a run of punctuation, a run of whitespace), and every piece is at
 least one token. Short pieces are usually exactly one; long ones and non-ASCII text cost more.
-`_PIECE` approximates that split (it splits more, never less, which only adds to the estimate),
-then a piece costs:
+`_PIECE` approximates that split (where it differs it mostly splits more, which only adds to the
+estimate), then a piece costs:
 
 - an ASCII piece of up to 5 bytes: 1; a longer one: 1 more per 2 bytes beyond the 5th;
-- a run of one whitespace character (indentation, blank lines): 1 per 16; mixed whitespace: 1 per 4;
+- a run of one whitespace character (indentation, blank lines): 1 per 16 characters; a mixed
+  run: 1 per 4;
 - a non-ASCII character: one token per UTF-8 byte after its first (2 for CJK, 3 for an emoji),
   on top of its piece;
 
 plus a 10 % margin. Measured against the tokenizer (tests/test_tokens.py) this is an upper bound
 for prose in every language Django is translated into, code, markup, JSON, numbers, identifiers,
-emoji and whitespace: English prose and code come out about 1.5 times their count, scripts that
-tokenize well (Cyrillic, CJK, Indic) 2 to 5 times. Text with no structure at all (random letters
-or code points, control characters, base64) can be under it, by at most half of it.
+emoji and whitespace: English prose and code come out about 1.5 times their count, scripts of
+multi-byte characters (Cyrillic, CJK, Indic) 2 to 5 times. Text with no structure at all (random
+letters or code points, control characters, base64) can be under it, by at most half of it.
 """
 
 from __future__ import annotations
