@@ -5,7 +5,9 @@ The 200 jobs are submitted over the real API (`POST /api/v1/jobs` with an API ke
 once); each model call takes 15 s at the dev model server, so all of them are in flight together.
 Prints one JSON line last:
 {"bench":"memory","web_idle_mb":...,"worker_idle_mb":...,"web_load_mb":...,"worker_load_mb":...,
- "in_flight":200}
+ "in_flight":200,"idle_total_mb":...,"goal_idle_total_mb":300,"goal_met":true}
+
+The goal (issue 15): web and worker idle together in 300 MB.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from _common import BenchStack, print_result, rss_mb  # noqa: E402
 
 CALLS = int(os.environ.get("BENCH_CALLS", "200"))
 CALL_S = 15
+GOAL_IDLE_TOTAL_MB = 300
 
 
 def main() -> None:
@@ -94,6 +97,7 @@ def main() -> None:
         stop.set()
         sampler.join()
         connection.close()
+        idle_total = round(web_idle + worker_idle, 1)
         print_result(
             {
                 "bench": "memory",
@@ -102,6 +106,9 @@ def main() -> None:
                 "web_load_mb": peak["web"],
                 "worker_load_mb": peak["worker"],
                 "in_flight": peak["in_flight"],
+                "idle_total_mb": idle_total,
+                "goal_idle_total_mb": GOAL_IDLE_TOTAL_MB,
+                "goal_met": idle_total <= GOAL_IDLE_TOTAL_MB,
             }
         )
 

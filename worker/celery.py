@@ -19,6 +19,11 @@ from kombu import Queue
 from worker import kombu_redis
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "product.settings")
+# Celery's Django fixup runs the system checks at every worker start, and they import the URLconf:
+# every view, the API and its schemas, allauth's MFA with fido2 and cryptography, ~24 MB of RSS a
+# worker never uses. The checks run where they catch something: `manage.py migrate` (every
+# deploy and `make setup`), `manage.py check` and the test suite.
+os.environ.setdefault("CELERY_SKIP_CHECKS", "1")
 
 # The worker must outlive a Redis restart (see worker/kombu_redis.py for the upstream issue).
 kombu_redis.install()

@@ -28,7 +28,7 @@ from product.core.resilience import quietly
 from product.llm.catalog import cost_usd, get_model
 from product.llm.errors import InputTooLarge, QuotaExceeded
 from product.llm.models import BudgetReservation, LLMCall, WorkspaceBudget
-from product.llm.tokens import count_message_tokens
+from product.llm.tokens import count_message_tokens, estimate_message_tokens
 
 ZERO = Decimal("0")
 
@@ -48,10 +48,14 @@ def _next_month_start(now: datetime) -> datetime:
 def check_input(
     *, messages: Sequence[Mapping[str, Any]], model: str, max_tokens: int | None = None
 ) -> int:
-    """Refuse a prompt that is over the cap or cannot fit the model's window. Returns its tokens."""
-    tokens = count_message_tokens(messages)
+    """Refuse a prompt that is over the cap or cannot fit the model's window. Returns its tokens:
+    the estimate (tokens.py), or the exact count when the estimate is over a limit."""
     output = max_tokens if max_tokens is not None else settings.LLM_MAX_OUTPUT_TOKENS
     window = get_model(model).context_window
+    tokens = estimate_message_tokens(messages)
+    if tokens > settings.LLM_MAX_INPUT_TOKENS or tokens + output > window:
+        # The estimate is an upper bound: only a prompt it puts over a limit is counted exactly.
+        tokens = count_message_tokens(messages)
     if tokens > settings.LLM_MAX_INPUT_TOKENS or tokens + output > window:
         limit = min(settings.LLM_MAX_INPUT_TOKENS, max(window - output, 0))
         raise InputTooLarge(
@@ -173,7 +177,7 @@ def reserve(
     if check_size:
         input_tokens = check_input(messages=messages, model=model, max_tokens=output_tokens)
     else:
-        input_tokens = count_message_tokens(messages)
+        input_tokens = estimate_message_tokens(messages)
     if user is not None:
         _check_rate(user)
     estimate = estimate_usd(model=model, input_tokens=input_tokens, output_tokens=output_tokens)

@@ -17,6 +17,7 @@ from product.llm import gateway, quotas
 from product.llm.catalog import cost_usd
 from product.llm.errors import InputTooLarge, ProviderError, QuotaExceeded
 from product.llm.models import BudgetReservation, LLMCall
+from product.llm.tokens import count_message_tokens
 
 
 def user_says(text: str) -> list[dict[str, str]]:
@@ -179,11 +180,14 @@ def test_it_reads_usage_from_a_stream(devmodel_llm: str, alice: User, acme: Work
 def test_it_estimates_tokens_of_a_cut_stream(
     devmodel_llm: str, alice: User, acme: Workspace
 ) -> None:
+    text = "[[tokens: 30]] [[cut_after: 5]]"
     with pytest.raises(ProviderError, match="cut off"):
-        stream_to_list(alice, acme, "[[tokens: 30]] [[cut_after: 5]]")
+        stream_to_list(alice, acme, text)
     call = LLMCall.objects.get()  # deltas reached the caller: not retried
     assert call.status == LLMCall.Status.INCOMPLETE and call.tokens_estimated
-    assert call.output_tokens == 5 and call.input_tokens > 0 and call.cost_usd is not None
+    # Charged from the exact tokenizer, not the cheap estimate the reservation used.
+    assert call.output_tokens == 5 and call.input_tokens == count_message_tokens(user_says(text))
+    assert call.cost_usd is not None
     assert BudgetReservation.objects.get().status == BudgetReservation.Status.SETTLED
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from product.accounts.models import User, Workspace
-from product.llm import quotas
+from product.llm import quotas, tokens
 from product.llm.errors import InputTooLarge, QuotaExceeded
 from product.llm.models import BudgetReservation, LLMCall, WorkspaceBudget
 
@@ -27,8 +27,9 @@ def test_it_reserves_the_worst_case_cost(alice: User, acme: Workspace, settings:
     }
     settings.LLM_WORKSPACE_MONTHLY_BUDGET_USD = Decimal("1000")
     reservation = reserve(alice, acme, model="m", max_tokens=100)
-    # 1 USD per token: the prompt (3 + 3 + 1 + 1 = 8 tokens) plus all 100 output tokens.
-    assert reservation.estimated_usd == Decimal("108")
+    # 1 USD per token: the prompt's estimate (tokens.py: 9 tokens, 8 exactly) plus all 100 output
+    # tokens.
+    assert reservation.estimated_usd == Decimal("109")
     assert reservation.status == BudgetReservation.Status.RESERVED
 
 
@@ -43,6 +44,23 @@ def test_it_refuses_input_over_the_cap(alice: User, acme: Workspace, settings: A
         )
     assert "limit is 20" in caught.value.message
     assert not BudgetReservation.objects.exists()
+
+
+def test_it_checks_a_short_prompt_without_the_tokenizer(settings: Any) -> None:
+    tokens._encoding.cache_clear()
+    assert quotas.check_input(messages=HELLO, model=settings.LLM_MODEL) == 9
+    assert not tokens.tokenizer_loaded()
+
+
+def test_it_counts_exactly_a_prompt_the_estimate_puts_over_the_cap(settings: Any) -> None:
+    messages = [{"role": "user", "content": "The quick brown fox jumps over the lazy dog. " * 40}]
+    exact = tokens.count_message_tokens(messages)
+    assert tokens.estimate_message_tokens(messages) > exact
+    settings.LLM_MAX_INPUT_TOKENS = exact  # over by the estimate, within by the count
+    assert quotas.check_input(messages=messages, model=settings.LLM_MODEL) == exact
+    settings.LLM_MAX_INPUT_TOKENS = exact - 1
+    with pytest.raises(InputTooLarge, match=f"about {exact} tokens"):
+        quotas.check_input(messages=messages, model=settings.LLM_MODEL)
 
 
 def test_it_refuses_input_that_cannot_fit_the_context_window(

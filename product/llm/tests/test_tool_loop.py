@@ -442,14 +442,14 @@ def test_a_round_the_budget_cannot_cover_ends_the_reply_saying_why(
     import json as json_module
 
     from product.llm.models import WorkspaceBudget
-    from product.llm.tokens import count_message_tokens
+    from product.llm.tokens import estimate_message_tokens
     from product.llm.tool_loop import _sized
 
     text = '[[tool_steps: 3]] [[tool: echo_test {"text": "a"}]]'
     specs = json_module.dumps([test_tools["echo_test"].spec()], separators=(",", ":"))
     one_round = quotas.estimate_usd(
         model="keel-dev-large",
-        input_tokens=count_message_tokens(_sized([{"role": "user", "content": text}], specs)),
+        input_tokens=estimate_message_tokens(_sized([{"role": "user", "content": text}], specs)),
         output_tokens=4000,
     )
     # Room for the first round's worst case (about 4 cents), not for a second one on top of it.
