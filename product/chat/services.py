@@ -36,6 +36,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from product.accounts.models import User, Workspace
@@ -242,11 +243,12 @@ class Exchange:
     reply: Message
 
 
+BUSY_MESSAGE = "Wait for the current reply to finish (or stop it) first."
+
+
 def _busy(history: list[Message]) -> ChatError | None:
     if any(not m.is_user and not m.is_finished for m in history):
-        return ChatConflict(
-            "Wait for the current reply to finish (or stop it) first.", code="reply_in_progress"
-        )
+        return ChatConflict(BUSY_MESSAGE, code="reply_in_progress")
     return None
 
 
@@ -282,11 +284,19 @@ def _write_exchange(
 ) -> Exchange:
     # Serialise sends per conversation: two tabs pressing Send at once get one reply each in turn
     # (the loser sees the winner's reply running and gets its reservation back).
-    Conversation.objects.select_for_update().filter(pk=conversation.pk).first()
-    history = list(conversation.messages.order_by("position"))
-    if (busy := _busy(history)) is not None:
-        raise busy
-    position = history[-1].position + 1 if history else 0
+    Conversation.objects.select_for_update().filter(pk=conversation.pk).only("pk").first()
+    # Under the lock only what the check needs, in one query (the history was read for the
+    # prompt already; this is on the time-to-first-token path).
+    found = conversation.messages.aggregate(
+        last=Max("position"),
+        running=Count(
+            "pk",
+            filter=Q(role=Message.Role.ASSISTANT) & ~Q(status__in=list(Message.FINISHED)),
+        ),
+    )
+    if found["running"]:
+        raise ChatConflict(BUSY_MESSAGE, code="reply_in_progress")
+    position = found["last"] + 1 if found["last"] is not None else 0
     user_message = Message.objects.create(
         conversation=conversation,
         position=position,
@@ -894,7 +904,8 @@ def run_reply(ctx: JobContext) -> dict[str, Any]:
             ttft_ms=result.ttft_ms,
             llm_call_id=result.call_id,
         )
-        if not conversation.title_generated:
+        if not conversation.title_generated and conversation.title_job_id is None:
+            # (A title job already queued: submit_title would only lock the row to find it.)
             submit_title(conversation=conversation, user=author)
 
     ctx.on_finish(write_outcome)
