@@ -16,12 +16,14 @@ from celery.concurrency.prefork import TaskPool as PreforkPool
 from django.conf import settings
 from kombu import Queue
 
-from worker import kombu_redis
+from worker import kombu_filesystem, kombu_redis
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "product.settings")
 
-# The worker must outlive a Redis restart (see worker/kombu_redis.py for the upstream issue).
+# The worker must outlive a Redis restart (see worker/kombu_redis.py for the upstream issue),
+# and the embedded broker's concurrent sends (worker/kombu_filesystem.py).
 kombu_redis.install()
+kombu_filesystem.install()
 
 # How often the beat prunes what retention settings let go (docs/observability.md).
 RETENTION_EVERY_S = 3600.0
