@@ -62,12 +62,17 @@ def check_input(
 
 
 def _count(key: str) -> int:
-    # add() then incr() is atomic on Redis: concurrent requests each get a distinct count.
-    cache.add(key, 0, timeout=120)
+    # incr() first: the window's key exists for all but its first request, so most sends cost
+    # one incr (EXISTS + INCR on Redis; a read and a write on the embedded database cache) and
+    # not an add as well. incr is atomic on Redis: concurrent requests get distinct counts.
     try:
         return int(cache.incr(key))
-    except ValueError:  # the key expired between add and incr
-        cache.add(key, 1, timeout=120)
+    except ValueError:  # the window's first request (or its key just expired)
+        if cache.add(key, 1, timeout=120):
+            return 1
+    try:
+        return int(cache.incr(key))  # another request started the window meanwhile
+    except ValueError:  # ...and it expired at once: count this one as its first
         return 1
 
 
