@@ -61,20 +61,31 @@ WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))
 
 def start_web(stack: BenchStack) -> None:
     """uvicorn with several worker processes, as production runs it (one per core or two): one
-    process's GIL would otherwise be the bottleneck for 50 concurrent sends and streams."""
+    process's GIL would otherwise be the bottleneck for 50 concurrent sends and streams.
+
+    uvicorn kills a worker that does not answer its supervisor's ping within 5 s; on a loaded
+    2-core machine a worker busy with 50 streams missed it, was restarted mid-run (its requests
+    cut: httpx.ReadError) and paid its start-up again (imports, the tokenizer), which the CPU per
+    send then counted. The bench allows 60 s and reports any restart (`web_restarts`)."""
+    stack.env.setdefault("UVICORN_TIMEOUT_WORKER_HEALTHCHECK", "60")
     stack.start_web(workers=WEB_WORKERS)
+
+
+def web_workers(pid: int) -> set[int]:
+    try:
+        return {
+            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        }
+    except OSError:
+        return set()
 
 
 def tree_cpu_seconds(pid: int) -> float:
     """CPU of a process and its children (uvicorn's workers are children of its supervisor)."""
     total = cpu_seconds(pid)
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        children = []
-    for child in children:
+    for child in web_workers(pid):
         try:
-            total += cpu_seconds(int(child))
+            total += cpu_seconds(child)
         except OSError:
             continue
     return total
@@ -232,6 +243,7 @@ async def measure(stack: BenchStack, key: str) -> tuple[list[dict[str, Any]], di
         await direct_once(devmodel, PROMPT)
         web_pid, worker_pid = stack.processes["web"].pid, stack.processes["worker"].pid
         web_cpu, worker_cpu, sends = 0.0, 0.0, 0
+        workers_before = web_workers(web_pid)
         for level in LEVELS:
             overheads: list[float] = []
             baselines: list[float] = []
@@ -263,6 +275,8 @@ async def measure(stack: BenchStack, key: str) -> tuple[list[dict[str, Any]], di
         # Each send's whole path: the POST and its SSE stream (web), the reply's job (worker).
         "web_cpu_ms_per_send": round(web_cpu / sends * 1000, 1),
         "worker_cpu_ms_per_reply": round(worker_cpu / sends * 1000, 1),
+        # Web worker processes that were replaced while timing (their CPU is then miscounted).
+        "web_restarts": len(web_workers(web_pid) - workers_before),
     }
     return results, cpu
 
