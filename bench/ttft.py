@@ -22,6 +22,7 @@ run as the worker runs it (jobs.run_job), with the broker held back so no worker
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -173,7 +174,7 @@ async def chat_once(client: httpx.AsyncClient, conversation_id: str, text: str) 
     stream_url = sent.json()["stream_url"]
     first: float | None = None
     last: float | None = None
-    deltas = 0
+    deltas, chars, first_chars = 0, 0, 0
     event = ""
     async with client.stream("GET", stream_url) as response:
         response.raise_for_status()
@@ -186,6 +187,9 @@ async def chat_once(client: httpx.AsyncClient, conversation_id: str, text: str) 
                     first = first if first is not None else now
                     last = now
                     deltas += 1
+                    piece = len(json.loads(line[6:])["text"])
+                    chars += piece
+                    first_chars = first_chars if deltas > 1 else piece
                 elif event in ("done", "error"):
                     if event == "error":
                         raise RuntimeError(f"reply failed: {line}")
@@ -195,7 +199,14 @@ async def chat_once(client: httpx.AsyncClient, conversation_id: str, text: str) 
                         first = last = time.perf_counter()
                     break
     assert first is not None and last is not None
-    return {"ttft_s": first - started, "first": first, "last": last, "deltas": deltas}
+    return {
+        "ttft_s": first - started,
+        "first": first,
+        "last": last,
+        "deltas": deltas,
+        "chars": chars,
+        "chars_after_first": chars - first_chars,
+    }
 
 
 async def direct_once(base_url: str, text: str) -> dict[str, Any]:
@@ -204,7 +215,7 @@ async def direct_once(base_url: str, text: str) -> dict[str, Any]:
         started = time.perf_counter()
         first: float | None = None
         last: float | None = None
-        deltas = 0
+        deltas, chars, first_chars = 0, 0, 0
         body = {
             "model": "keel-dev-small",
             "stream": True,
@@ -222,8 +233,18 @@ async def direct_once(base_url: str, text: str) -> dict[str, Any]:
                     first = first if first is not None else now
                     last = now
                     deltas += 1
+                    piece = len(json.loads(line[6:])["choices"][0]["delta"]["content"])
+                    chars += piece
+                    first_chars = first_chars if deltas > 1 else piece
         assert first is not None and last is not None
-        return {"ttft_s": first - started, "first": first, "last": last, "deltas": deltas}
+        return {
+            "ttft_s": first - started,
+            "first": first,
+            "last": last,
+            "deltas": deltas,
+            "chars": chars,
+            "chars_after_first": chars - first_chars,
+        }
 
 
 async def measure(stack: BenchStack, key: str) -> tuple[list[dict[str, Any]], dict[str, float]]:
