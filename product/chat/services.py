@@ -2,10 +2,11 @@
 
 Every assistant reply runs as a durable job of kind "chat.reply" (product.jobs), so claim-once,
 heartbeats, the reaper, cancel and retries come from one place. Budget is reserved *before* any row
-is written: over quota, nothing is created and no model is called. The reply's job appends each
-delta to the message's stream (product.chat.streams) and persists the text every ~250 ms; the last
-write is the `end` entry, after the final text is in the database, so a reader that sees `end` can
-serve the finished message from the database.
+is written: over quota, nothing is created and no model is called. The reply's job appends its
+deltas to the message's stream (product.chat.streams), coalesced into about one entry per 50 ms
+(`_ReplyWriter`), and persists the text every ~250 ms; the last write is the `end` entry, after
+the final text is in the database, so a reader that sees `end` can serve the finished message from
+the database.
 
 A conversation "with" a collection grounds each reply: on the worker, before the model call, the
 last question is searched in the collection and the relevant passages go into the system prompt

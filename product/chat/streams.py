@@ -1,6 +1,7 @@
 """Per-message token streams: the worker appends, any number of readers follow from a cursor.
 
-A reply's job appends one entry per text delta, one per change of a tool call's state (`tool`, a
+A reply's job appends text entries (the model's deltas, coalesced into about one entry per 50 ms
+by product.chat.services._ReplyWriter), one per change of a tool call's state (`tool`, a
 ToolEvent as JSON: running, then ok or error), a `reset` entry when a new attempt starts over,
 and one `end` entry when it finishes. Each entry has a cursor (an opaque string that only grows)
 and a reader resumes after any cursor it saw, so a reload, a second tab or a dropped connection
