@@ -16,7 +16,7 @@ from celery.concurrency.prefork import TaskPool as PreforkPool
 from django.conf import settings
 from kombu import Queue
 
-from worker import kombu_redis
+from worker import kombu_filesystem, kombu_redis
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "product.settings")
 # Celery's Django fixup runs the system checks at every worker start, and they import the URLconf:
@@ -25,8 +25,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "product.settings")
 # deploy and `make setup`), `manage.py check` and the test suite.
 os.environ.setdefault("CELERY_SKIP_CHECKS", "1")
 
-# The worker must outlive a Redis restart (see worker/kombu_redis.py for the upstream issue).
+# The worker must outlive a Redis restart (see worker/kombu_redis.py for the upstream issue),
+# and the embedded broker's concurrent sends (worker/kombu_filesystem.py).
 kombu_redis.install()
+kombu_filesystem.install()
 
 # How often the beat prunes what retention settings let go (docs/observability.md).
 RETENTION_EVERY_S = 3600.0

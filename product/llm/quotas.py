@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import DecimalField, F, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from product.accounts.models import User, Workspace
@@ -66,12 +66,17 @@ def check_input(
 
 
 def _count(key: str) -> int:
-    # add() then incr() is atomic on Redis: concurrent requests each get a distinct count.
-    cache.add(key, 0, timeout=120)
+    # incr() first: the window's key exists for all but its first request, so most sends cost
+    # one incr (EXISTS + INCR on Redis; a read and a write on the embedded database cache) and
+    # not an add as well. incr is atomic on Redis: concurrent requests get distinct counts.
     try:
         return int(cache.incr(key))
-    except ValueError:  # the key expired between add and incr
-        cache.add(key, 1, timeout=120)
+    except ValueError:  # the window's first request (or its key just expired)
+        if cache.add(key, 1, timeout=120):
+            return 1
+    try:
+        return int(cache.incr(key))  # another request started the window meanwhile
+    except ValueError:  # ...and it expired at once: count this one as its first
         return 1
 
 
@@ -116,6 +121,50 @@ def reserved_spend(workspace: Workspace) -> Decimal:
     return total if total is not None else ZERO
 
 
+def _budget_and_committed(workspace: Workspace, now: datetime) -> tuple[Decimal, Decimal]:
+    """The month's budget, and its spend plus what open reservations hold: one query.
+
+    (month_spend + reserved_spend + monthly_budget, as three subqueries of one statement; the
+    reservation path runs it under the workspace lock, so each round trip saved is lock time.)"""
+    # Sums of the ledger's 6-decimal amounts may need more digits than one row's column.
+    money: DecimalField[Decimal, Decimal] = DecimalField(max_digits=20, decimal_places=6)
+    spent = (
+        LLMCall.objects.filter(workspace=OuterRef("pk"), created_at__gte=month_start(now))
+        .order_by()
+        .values("workspace")
+        .annotate(total=Sum("cost_usd"))
+        .values("total")
+    )
+    reserved = (
+        BudgetReservation.objects.filter(
+            workspace=OuterRef("pk"), status=BudgetReservation.Status.RESERVED
+        )
+        .order_by()
+        .values("workspace")
+        .annotate(total=Sum("estimated_usd"))
+        .values("total")
+    )
+    override = WorkspaceBudget.objects.filter(workspace=OuterRef("pk")).values(
+        "monthly_budget_usd"
+    )[:1]
+    row = (
+        Workspace.objects.filter(pk=workspace.pk)
+        .annotate(
+            spent=Subquery(spent, output_field=money),
+            reserved=Subquery(reserved, output_field=money),
+            override=Subquery(
+                override, output_field=WorkspaceBudget._meta.get_field("monthly_budget_usd")
+            ),
+        )
+        .values("spent", "reserved", "override")
+        .get()
+    )
+    budget = row["override"]
+    if budget is None:
+        budget = Decimal(settings.LLM_WORKSPACE_MONTHLY_BUDGET_USD)
+    return Decimal(budget), Decimal(row["spent"] or ZERO) + Decimal(row["reserved"] or ZERO)
+
+
 def budget_status(workspace: Workspace) -> dict[str, Decimal]:
     """For the UI: this month's spend, what open jobs hold, the budget and what is left."""
     spent = month_spend(workspace)
@@ -145,8 +194,9 @@ def _lock_within_budget(workspace: Workspace, estimate: Decimal) -> datetime:
     (SQLite ignores FOR UPDATE; its IMMEDIATE transactions, see settings, serialise writers.)"""
     Workspace.objects.select_for_update().only("pk").get(pk=workspace.pk)
     now = timezone.now()
-    budget = monthly_budget(workspace)
-    committed = month_spend(workspace) + reserved_spend(workspace)
+    # A statement of its own after the lock: in READ COMMITTED it sees what every earlier
+    # holder committed (a subquery of the locking statement would read its older snapshot).
+    budget, committed = _budget_and_committed(workspace, now)
     if committed + estimate > budget:
         retry_after = int((_next_month_start(now) - now).total_seconds()) + 1
         raise QuotaExceeded(

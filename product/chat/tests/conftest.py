@@ -25,6 +25,13 @@ def stream_backend(request: pytest.FixtureRequest, settings: object) -> Iterator
     yield request.param
 
 
+@pytest.fixture(autouse=True)
+def _one_stream_entry_per_delta(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chat tests see each delta as its own stream entry, appended when it arrives (no deadline
+    thread racing the test's assertions); test_coalescing.py tests the coalescing itself."""
+    monkeypatch.setattr(services, "STREAM_COALESCE_S", 0.0)
+
+
 @pytest.fixture
 def conversation(alice: User, acme: Workspace) -> Conversation:
     return services.start_conversation(workspace=acme, user=alice)

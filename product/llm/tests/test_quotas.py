@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -97,6 +98,34 @@ def test_it_refuses_a_reservation_over_the_monthly_budget(
     assert caught.value.code == "budget_exceeded"
     assert caught.value.retry_after is not None and caught.value.retry_after > 0
     assert "budget" in caught.value.message
+
+
+def test_it_counts_only_this_months_spend_and_the_workspaces_own_budget(
+    alice: User, acme: Workspace, charlie: User, settings: Any
+) -> None:
+    settings.LLM_CATALOG = {"m": {"context_window": 100000, "input": "0", "output": "1000000"}}
+    settings.LLM_WORKSPACE_MONTHLY_BUDGET_USD = Decimal("100")
+    WorkspaceBudget.objects.create(workspace=acme, monthly_budget_usd=Decimal("3.00"))
+    last_month = quotas.month_start() - timedelta(seconds=1)
+    LLMCall.objects.create(
+        workspace=acme,
+        feature="t",
+        model="m",
+        status="succeeded",
+        cost_usd=Decimal("50"),
+        created_at=last_month,
+    )
+    LLMCall.objects.create(
+        workspace=acme, feature="t", model="m", status="succeeded", cost_usd=Decimal("1.50")
+    )
+    # Another workspace's spend is not Acme's.
+    other = Workspace.objects.get(name="Charlie's corner")
+    LLMCall.objects.create(
+        workspace=other, feature="t", model="m", status="succeeded", cost_usd=Decimal("70")
+    )
+    reserve(alice, acme, model="m", max_tokens=1)  # 1.50 + 1 <= 3: last month's 50 is gone
+    with pytest.raises(QuotaExceeded):
+        reserve(alice, acme, model="m", max_tokens=1)  # 1.50 + 1 held + 1 > 3
 
 
 def test_it_counts_open_reservations_and_frees_released_ones(
