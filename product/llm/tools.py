@@ -25,12 +25,14 @@ expected problem, an unexpected exception (logged; the model gets its type only)
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -98,13 +100,21 @@ class Tool:
             "function": {
                 "name": self.name,
                 "description": self.description,
-                "parameters": self.args.model_json_schema(),
+                # A copy: the request may be changed on its way out, the cached schema must not.
+                "parameters": copy.deepcopy(_parameters(self.args)),
             },
         }
 
     @property
     def time_limit_s(self) -> float:
         return self.timeout_s if self.timeout_s is not None else settings.LLM_TOOL_TIMEOUT_S
+
+
+@lru_cache(maxsize=256)
+def _parameters(args: type[pydantic.BaseModel]) -> dict[str, Any]:
+    # Building a JSON schema walks the model each time (about 2 % of a chat reply's worker CPU,
+    # bench/ttft.py); a model class's schema never changes while the process runs.
+    return args.model_json_schema()
 
 
 _registry: dict[str, Tool] = {}
