@@ -9,7 +9,15 @@ import uuid
 from playwright.sync_api import Browser, ViewportSize, expect
 
 from e2e.conftest import Stack
-from e2e.test_chat import PASSWORD, TIMEOUT, finished_text, last_reply, send, sign_in
+from e2e.test_chat import (
+    PASSWORD,
+    TIMEOUT,
+    finished_text,
+    last_reply,
+    send,
+    sign_in,
+    wait_idle,
+)
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
 QUESTION = 'What time is it in Paris? [[tool: current_time {"timezone": "Europe/Paris"}]]'
@@ -31,6 +39,9 @@ def test_a_tool_step_shows_opens_and_survives_a_reload(browser: Browser, stack: 
         expect(finished_text(page)).to_contain_text("I used current_time", timeout=TIMEOUT)
         expect(summary).to_contain_text("Done")
         expect(summary).to_contain_text("Europe/Paris")
+        # Measured once the reply's final HTML has replaced the streaming one (bounding boxes do
+        # not wait: a node swapped out meanwhile has none).
+        wait_idle(page)
         # The steps come above the reply's text.
         steps_box = last_reply(page).locator("[data-tool-steps]").bounding_box()
         text_box = finished_text(page).bounding_box()
