@@ -58,6 +58,7 @@ from product.llm import gateway, quotas, tool_loop
 from product.llm.errors import CallCancelled, LLMError, QuotaExceeded
 from product.llm.gateway import JobLink
 from product.llm.models import BudgetReservation
+from product.llm.tool_loop import upsert_step
 from product.llm.tools import ToolScope, tools_for
 
 logger = logging.getLogger(__name__)
@@ -710,15 +711,6 @@ class _DeadlineFlusher:
 
 
 _flusher = _DeadlineFlusher()
-
-
-def upsert_step(steps: list[dict[str, Any]], step: dict[str, Any]) -> None:
-    """Put a step's new state in place of its old one (same id), or add it at the end."""
-    for index, known in enumerate(steps):
-        if known.get("id") == step.get("id"):
-            steps[index] = step
-            return
-    steps.append(step)
 
 
 def ground(

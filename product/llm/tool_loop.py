@@ -437,13 +437,17 @@ def _note(
     steps: list[dict[str, Any]], event: dict[str, Any], on_tool: Callable[[dict[str, Any]], None]
 ) -> None:
     """Keep each call's latest event (in the order the calls started) and pass it on."""
-    for index, step in enumerate(steps):
-        if step["id"] == event["id"]:
-            steps[index] = event
-            break
-    else:
-        steps.append(event)
+    upsert_step(steps, event)
     on_tool(event)
+
+
+def upsert_step(steps: list[dict[str, Any]], step: dict[str, Any]) -> None:
+    """Put a step's new state in place of its old one (same id), or add it at the end."""
+    for index, known in enumerate(steps):
+        if known.get("id") == step.get("id"):
+            steps[index] = step
+            return
+    steps.append(step)
 
 
 def _limit_event(rounds: int, message: str) -> dict[str, Any]:

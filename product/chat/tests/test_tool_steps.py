@@ -15,6 +15,7 @@ from product.chat.models import Conversation, Message
 from product.chat.tests.conftest import send
 from product.chat.tests.test_redis_away import replay, writer_for
 from product.chat.tests.test_sse import read_stream, stream_url
+from product.llm import tool_loop
 
 pytestmark = pytest.mark.usefixtures("devmodel_llm")
 
@@ -45,7 +46,7 @@ def replay_steps(
         if entry.kind == streams.RESET:
             shown = []
         elif entry.kind == streams.TOOL:
-            services.upsert_step(shown, json.loads(entry.data))
+            tool_loop.upsert_step(shown, json.loads(entry.data))
     return shown
 
 
