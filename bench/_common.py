@@ -77,6 +77,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+async def read_http_response(reader: Any) -> tuple[int, bytes, bytes]:
+    """(status, head, body) of one HTTP/1.1 response with a Content-Length, from an asyncio
+    StreamReader: the benchmarks' keep-alive clients, lighter than an HTTP library."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    return status, head, await reader.readexactly(length)
+
+
 def print_result(result: dict[str, Any]) -> None:
     print(json.dumps(result, separators=(",", ":")), flush=True)
 

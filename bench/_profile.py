@@ -11,6 +11,9 @@ Or summarise any raw py-spy recording yourself:
     .venv/bin/py-spy record --pid <pid> --gil --format raw --output /tmp/worker.raw -d 20
     uv run python bench/_profile.py /tmp/worker.raw
 
+py-spy pauses the process for each sample, so a profiled run is slower: read its ratio from a
+run without BENCH_PROFILE, and the shares from this one.
+
 `self` is where the samples were (the innermost frame's owner); `under_keel` is the share of
 samples with Keel's code anywhere on the stack, split by the owner of the innermost frame, so
 "Django ORM work that Keel's queries cause" is visible apart from Keel's own Python.

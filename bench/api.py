@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BenchStack, cpu_seconds, print_result  # noqa: E402
+from _common import BenchStack, cpu_seconds, print_result, read_http_response  # noqa: E402
 
 CONCURRENCY = int(os.environ.get("BENCH_API_CONCURRENCY", "16"))
 SECONDS = float(os.environ.get("BENCH_API_SECONDS", "8"))
@@ -50,13 +50,7 @@ async def _worker(host: str, port: int, request: bytes, stop_at: float, counts: 
         while time.monotonic() < stop_at:
             writer.write(request)
             await writer.drain()
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head.split(b" ", 2)[1])
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            await reader.readexactly(length)
+            status, head, _body = await read_http_response(reader)
             if status != 200:
                 raise RuntimeError(f"HTTP {status}: {head[:200]!r}")
             counts[0] += 1

@@ -50,7 +50,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BenchStack, cpu_seconds, print_result  # noqa: E402
+from _common import BenchStack, cpu_seconds, print_result, read_http_response  # noqa: E402
 
 
 def _counts(name: str, default: str) -> list[int]:
@@ -100,13 +100,8 @@ async def _http_loop(
                 return
             writer.write(request)
             await writer.drain()
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head.split(b" ", 2)[1])
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            on_response(status, await reader.readexactly(length))
+            status, _head, body = await read_http_response(reader)
+            on_response(status, body)
     finally:
         writer.close()
 

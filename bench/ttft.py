@@ -27,6 +27,7 @@ import os
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -167,14 +168,42 @@ async def post_message(
     raise AssertionError("unreachable")
 
 
+@dataclass
+class _Timing:
+    """When a stream's deltas arrived and how much text they carried."""
+
+    first: float | None = None
+    last: float | None = None
+    deltas: int = 0
+    chars: int = 0
+    first_chars: int = 0
+
+    def add(self, chars: int) -> None:
+        now = time.perf_counter()
+        if self.first is None:
+            self.first, self.first_chars = now, chars
+        self.last = now
+        self.deltas += 1
+        self.chars += chars
+
+    def result(self, started: float) -> dict[str, Any]:
+        assert self.first is not None and self.last is not None
+        return {
+            "ttft_s": self.first - started,
+            "first": self.first,
+            "last": self.last,
+            "deltas": self.deltas,
+            "chars": self.chars,
+            "chars_after_first": self.chars - self.first_chars,
+        }
+
+
 async def chat_once(client: httpx.AsyncClient, conversation_id: str, text: str) -> dict[str, Any]:
     """POST a message, follow its SSE stream to `done`; times relative to the POST."""
     started = time.perf_counter()
     sent = await post_message(client, conversation_id, text)
     stream_url = sent.json()["stream_url"]
-    first: float | None = None
-    last: float | None = None
-    deltas, chars, first_chars = 0, 0, 0
+    timing = _Timing()
     event = ""
     async with client.stream("GET", stream_url) as response:
         response.raise_for_status()
@@ -183,39 +212,23 @@ async def chat_once(client: httpx.AsyncClient, conversation_id: str, text: str) 
                 event = line[7:]
             elif line.startswith("data: "):
                 if event == "delta":
-                    now = time.perf_counter()
-                    first = first if first is not None else now
-                    last = now
-                    deltas += 1
-                    piece = len(json.loads(line[6:])["text"])
-                    chars += piece
-                    first_chars = first_chars if deltas > 1 else piece
+                    timing.add(len(json.loads(line[6:])["text"]))
                 elif event in ("done", "error"):
                     if event == "error":
                         raise RuntimeError(f"reply failed: {line}")
-                    if first is None:
+                    if timing.first is None:
                         # The reply finished before the stream was opened: its text arrived
                         # here, from the database, in one piece.
-                        first = last = time.perf_counter()
+                        timing.first = timing.last = time.perf_counter()
                     break
-    assert first is not None and last is not None
-    return {
-        "ttft_s": first - started,
-        "first": first,
-        "last": last,
-        "deltas": deltas,
-        "chars": chars,
-        "chars_after_first": chars - first_chars,
-    }
+    return timing.result(started)
 
 
 async def direct_once(base_url: str, text: str) -> dict[str, Any]:
     """The same request straight to the dev model server (no Keel in between)."""
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
         started = time.perf_counter()
-        first: float | None = None
-        last: float | None = None
-        deltas, chars, first_chars = 0, 0, 0
+        timing = _Timing()
         body = {
             "model": "keel-dev-small",
             "stream": True,
@@ -229,22 +242,8 @@ async def direct_once(base_url: str, text: str) -> dict[str, Any]:
                     and '"content":"' in line
                     and '"content":""' not in line
                 ):
-                    now = time.perf_counter()
-                    first = first if first is not None else now
-                    last = now
-                    deltas += 1
-                    piece = len(json.loads(line[6:])["choices"][0]["delta"]["content"])
-                    chars += piece
-                    first_chars = first_chars if deltas > 1 else piece
-        assert first is not None and last is not None
-        return {
-            "ttft_s": first - started,
-            "first": first,
-            "last": last,
-            "deltas": deltas,
-            "chars": chars,
-            "chars_after_first": chars - first_chars,
-        }
+                    timing.add(len(json.loads(line[6:])["choices"][0]["delta"]["content"]))
+        return timing.result(started)
 
 
 async def measure(stack: BenchStack, key: str) -> tuple[list[dict[str, Any]], dict[str, float]]:
