@@ -89,6 +89,7 @@ class Profiler:
 
     def __init__(self, pid: int, output: Path) -> None:
         self.output = output
+        self.error = ""
         spy = Path(sys.executable).parent / "py-spy"
         self.process = subprocess.Popen(
             [str(spy), "record", "--pid", str(pid), "--gil", "--format", "raw"]
@@ -98,16 +99,23 @@ class Profiler:
         )
 
     def stop(self) -> dict[str, object]:
+        raw = self.stop_raw()
+        return summarise(raw) if raw else {"samples": 0, "error": self.error}
+
+    def stop_raw(self) -> str:
+        """py-spy's recording ("" if it failed: see `error`), for summarising several together."""
         # py-spy writes its file when interrupted, as after Ctrl-C.
         self.process.send_signal(signal.SIGINT)
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            return {"samples": 0, "error": "py-spy did not stop"}
+            self.error = "py-spy did not stop"
+            return ""
         if not self.output.exists():
-            return {"samples": 0, "error": "py-spy wrote nothing (ptrace not permitted?)"}
-        return summarise(self.output.read_text())
+            self.error = "py-spy wrote nothing (ptrace not permitted?)"
+            return ""
+        return self.output.read_text()
 
 
 def maybe_profile(pid: int, output: Path) -> Profiler | None:

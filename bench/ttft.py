@@ -36,6 +36,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import BenchStack, cpu_seconds, print_result  # noqa: E402
+from _profile import maybe_profile, summarise  # noqa: E402
 
 P50_GOAL_MS = 30.0
 P95_GOAL_MS = 100.0
@@ -202,6 +203,7 @@ async def chat_once(client: httpx.AsyncClient, conversation_id: str, text: str) 
     """POST a message, follow its SSE stream to `done`; times relative to the POST."""
     started = time.perf_counter()
     sent = await post_message(client, conversation_id, text)
+    answered = time.perf_counter()
     stream_url = sent.json()["stream_url"]
     timing = _Timing()
     event = ""
@@ -221,7 +223,7 @@ async def chat_once(client: httpx.AsyncClient, conversation_id: str, text: str) 
                         # here, from the database, in one piece.
                         timing.first = timing.last = time.perf_counter()
                     break
-    return timing.result(started)
+    return {**timing.result(started), "post_s": answered - started}
 
 
 async def direct_once(base_url: str, text: str) -> dict[str, Any]:
@@ -264,8 +266,14 @@ async def measure(stack: BenchStack, key: str) -> tuple[list[dict[str, Any]], di
         web_pid, worker_pid = stack.processes["web"].pid, stack.processes["worker"].pid
         web_cpu, worker_cpu, sends = 0.0, 0.0, 0
         workers_before = web_workers(web_pid)
+        profilers = {
+            name: maybe_profile(pid, stack.tmp / f"{name}.raw")
+            for name, pid in [("worker", worker_pid)]
+            + [(f"web{n}", pid) for n, pid in enumerate(sorted(workers_before))]
+        }
         for level in LEVELS:
             overheads: list[float] = []
+            posts: list[float] = []
             baselines: list[float] = []
             for _ in range(ROUNDS):
                 direct = await asyncio.gather(
@@ -281,17 +289,29 @@ async def measure(stack: BenchStack, key: str) -> tuple[list[dict[str, Any]], di
                 worker_cpu += cpu_seconds(worker_pid) - worker_before
                 sends += level
                 overheads += [(p["ttft_s"] - baseline) * 1000 for p in path]
+                posts += [p["post_s"] * 1000 for p in path]
             result = {
                 "bench": "ttft",
                 "streams": level,
                 "overhead_ms_p50": round(percentile(overheads, 50), 1),
                 "overhead_ms_p95": round(percentile(overheads, 95), 1),
+                # How much of the overhead is the POST itself (auth, reservation, rows, enqueue).
+                "post_ms_p50": round(percentile(posts, 50), 1),
                 "devmodel_ttft_ms_p50": round(statistics.median(baselines) * 1000, 1),
                 "samples": len(overheads),
             }
             print_result(result)
             results.append(result)
+    profiles: dict[str, object] = {}
+    if any(profilers.values()):
+        raws = {name: p.stop_raw() for name, p in profilers.items() if p}
+        profiles = {
+            # uvicorn's worker processes together: the POSTs and the SSE streams.
+            "web_profile": summarise("\n".join(r for n, r in raws.items() if n != "worker")),
+            "worker_profile": summarise(raws["worker"]),
+        }
     cpu = {
+        **profiles,
         # Each send's whole path: the POST and its SSE stream (web), the reply's job (worker).
         "web_cpu_ms_per_send": round(web_cpu / sends * 1000, 1),
         "worker_cpu_ms_per_reply": round(worker_cpu / sends * 1000, 1),

@@ -158,6 +158,48 @@ def test_it_always_sends_max_tokens(
     assert result.finish_reason == "length" and result.output_tokens <= 5
 
 
+def test_the_fields_it_sends_past_the_sdks_walk_are_what_the_walk_would_send() -> None:
+    # The SDK's request transform (private, so read here only) would return the same body; a
+    # future SDK that adds an alias or a format to a message or tool field fails this test.
+    from openai._utils._transform import maybe_transform
+    from openai.types.chat.completion_create_params import CompletionCreateParamsStreaming
+
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": [{"type": "text", "text": "What time is it?"}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "current_time", "arguments": '{"zone": "UTC"}'},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_1", "content": '{"now": "12:00"}'},
+        {"role": "user", "content": "Thanks", "name": "alice"},
+    ]
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "current_time",
+                "description": "The time now.",
+                "parameters": {"type": "object", "properties": {"zone": {"type": "string"}}},
+                "strict": True,
+            },
+        }
+    ]
+    fields = gateway.request_fields("m", messages, {"tools": tools, "temperature": 0})
+    unwalked = fields.pop("extra_body")
+    sent = {**fields, **unwalked}
+
+    assert sent == {"model": "m", "messages": messages, "tools": tools, "temperature": 0}
+    assert maybe_transform(sent, CompletionCreateParamsStreaming) == sent
+
+
 def test_it_flags_an_unknown_price_instead_of_charging_zero(
     devmodel_llm: str, alice: User, acme: Workspace
 ) -> None:
