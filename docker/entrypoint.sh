@@ -10,9 +10,13 @@ case "${1:-web}" in
     if [ "${KEEL_MIGRATE_ON_START:-true}" = "true" ]; then
       python manage.py migrate --noinput
     fi
+    # uvicorn's supervisor restarts a worker that misses its ping for 5 s by default, cutting
+    # every SSE stream the worker holds; a worker busy with a burst of sends misses it on a
+    # loaded machine (bench/ttft.py saw it at 50 streams on 2 cores). 30 s still finds a hung one.
     exec uvicorn product.asgi:application \
       --host 0.0.0.0 --port "${PORT:-8000}" \
       --workers "${WEB_CONCURRENCY:-2}" \
+      --timeout-worker-healthcheck "${WEB_WORKER_HEALTHCHECK_TIMEOUT_S:-30}" \
       --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-*}" \
       --no-server-header
     ;;

@@ -123,9 +123,9 @@ def test_it_documents_every_setting_in_env_example() -> None:
     import re
 
     source = (ROOT / "product" / "settings.py").read_text()
-    read = set(re.findall(r'(?:env(?:\.[a-z]+)?|required)\(\s*"([A-Z_]+)"', source))
+    read = set(re.findall(r'(?:env(?:\.[a-z]+)?|required)\(\s*"([A-Z][A-Z0-9_]*)"', source))
     read.add("KEEL_VAR_DIR")
-    documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    documented = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", (ROOT / ".env.example").read_text(), re.M))
     assert read - documented == set(), "add these to .env.example with a comment"
 
 
