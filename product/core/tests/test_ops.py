@@ -165,3 +165,46 @@ def test_it_builds_a_slim_non_root_image() -> None:
     assert "collectstatic" in dockerfile
     assert "\nUSER keel" in dockerfile
     assert "migrate --noinput" in (ROOT / "docker" / "entrypoint.sh").read_text()
+
+
+def test_the_compose_health_check_reaches_healthz_on_a_production_web(tmp_path: Path) -> None:
+    # Production redirects plain HTTP to HTTPS and refuses unknown hosts: a probe that asks as
+    # a browser would not (no forwarded scheme, the container's own address) never sees /healthz.
+    import time
+    import urllib.error
+    import urllib.request
+
+    import yaml
+
+    from product.devmodel.background import free_port
+
+    port = free_port()
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    check = services["web"]["healthcheck"]["test"]
+    assert check[:3] == ["CMD", "python", "-c"] and ":8000/healthz" in check[3]
+    code = check[3].replace(":8000/", f":{port}/")
+    env = production_env(tmp_path, ALLOWED_HOSTS=".example.org,keel.example.com,*.example.net")
+    web = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "product.asgi:application", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)  # noqa: S310
+            except urllib.error.HTTPError:
+                break  # it answers (with a redirect or a host error, as production does)
+            except OSError:
+                assert time.monotonic() < deadline, "the web process did not start"
+                time.sleep(0.2)
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30
+        )
+        assert done.returncode == 0, done.stderr
+    finally:
+        web.terminate()
+        web.wait(timeout=30)
