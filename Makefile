@@ -88,9 +88,16 @@ e2e: .venv/.synced check-services ## The Playwright journeys in a real browser.
 feature-check: .venv/.synced ## Generate a feature with startfeature in a scratch copy and run its tests.
 	bash .ci/feature-check
 
+# The suite on the services and on the embedded default at once: they share no database, broker
+# or port, and two processes keep both cores busy (CI's two runs took 6 min together, not 11).
+# Each run's output is printed whole when it ends.
+.PHONY: pytest-both
+pytest-both: .venv/.synced check-services
+	@$(MAKE) --no-print-directory -j2 --output-sync=target pytest pytest-embedded
+
 # Both ways when the services answer; without them `pytest` already is the embedded run.
 .PHONY: test
-test: lint typecheck pytest $(if $(pg_up)$(redis_up),pytest-embedded) eval feature-check e2e ## Lint, types, the suite (both ways), the eval gate, a generated feature, the browser journeys.
+test: lint typecheck $(if $(pg_up)$(redis_up),pytest-both,pytest) eval feature-check e2e ## Lint, types, the suite (both ways), the eval gate, a generated feature, the browser journeys.
 test: EVAL_MODEL_FLAG := --dev-model
 
 .PHONY: newcomer
