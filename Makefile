@@ -89,7 +89,8 @@ feature-check: .venv/.synced ## Generate a feature with startfeature in a scratc
 	bash .ci/feature-check
 
 # The suite on the services and on the embedded default at once: they share no database, broker
-# or port, and two processes keep both cores busy (CI's two runs took 6 min together, not 11).
+# or port, and two processes keep both cores busy (on a slow day of the CI machine: 11 min
+# together, 21 one after the other).
 # Each run's output is printed whole when it ends.
 .PHONY: pytest-both
 pytest-both: .venv/.synced check-services

@@ -93,7 +93,8 @@ def calibration_ms() -> float:
     """CPU ms of a fixed pure-Python workload (best of 3): how fast this machine is right now.
 
     On a shared VM the same code measured 25 ms of CPU per job one day and 44 the next at the same
-    load average; comparing runs of different days means dividing by this first."""
+    load average: read runs of different days beside this (it is pure Python, so paths heavy in
+    I/O and thread hand-offs may slow differently; compare two commits back to back)."""
 
     def work() -> int:
         table = {str(n): n * 2 for n in range(200_000)}
