@@ -560,10 +560,12 @@ def burn_down(workspace: Workspace, *, now: datetime | None = None) -> BurnDown:
     ]
     runs_out_on = None
     if reached_on is None and daily_rate > 0:
-        days_left = float((budget - spent) / daily_rate)
-        runs_out_at = now + timedelta(days=days_left)
-        if runs_out_at < month.until:
-            runs_out_on = runs_out_at.date()
+        # Compared in days before any date is made: at a rate of a millionth of a dollar a day
+        # the budget lasts past the calendar's end, and `now + timedelta` would overflow.
+        days_left = (budget - spent) / daily_rate
+        days_in_month = Decimal(str((month.until - now) / timedelta(days=1)))
+        if days_left < days_in_month:
+            runs_out_on = (now + timedelta(days=float(days_left))).date()
     return BurnDown(
         days=month.days,
         cumulative=cumulative,

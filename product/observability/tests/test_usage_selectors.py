@@ -123,6 +123,18 @@ def test_the_burn_down_says_not_this_month_at_a_slow_rate_or_none(acme: Workspac
 
 
 @pytest.mark.django_db
+def test_the_burn_down_at_a_tiny_rate_says_not_this_month_rather_than_overflowing(
+    acme: Workspace,
+) -> None:
+    # The dev model's price: a few millionths of a dollar, against the default budget, would
+    # last millions of years, past the last date Python can hold.
+    spend(acme, date(2025, 4, 1), "0.000002")
+    burn = usage.burn_down(acme, now=datetime(2025, 4, 3, 12, tzinfo=UTC))
+    assert burn.daily_rate > 0
+    assert burn.runs_out_on is None and burn.outlook == "Not this month"
+
+
+@pytest.mark.django_db
 def test_the_burn_down_says_when_the_budget_was_used_up(acme: Workspace, bob: User) -> None:
     WorkspaceBudget.objects.create(workspace=acme, monthly_budget_usd=Decimal("1.00"))
     spend(acme, date(2025, 4, 1), "0.40")
