@@ -21,6 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
+
+# A page that renders a chart or a list after a click can take longer than Playwright's 5 s on a
+# slow day of this 2-core machine; a journey then fails on time, not on behaviour. Where a step
+# waits for the model, the journeys pass their own, longer TIMEOUT.
+expect.set_options(timeout=15_000)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "docs" / "screenshots"
