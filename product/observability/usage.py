@@ -563,8 +563,8 @@ def burn_down(workspace: Workspace, *, now: datetime | None = None) -> BurnDown:
         # Compared in days before any date is made: at a rate of a millionth of a dollar a day
         # the budget lasts past the calendar's end, and `now + timedelta` would overflow.
         days_left = (budget - spent) / daily_rate
-        days_in_month = Decimal(str((month.until - now) / timedelta(days=1)))
-        if days_left < days_in_month:
+        days_to_month_end = Decimal(str((month.until - now) / timedelta(days=1)))
+        if days_left < days_to_month_end:
             runs_out_on = (now + timedelta(days=float(days_left))).date()
     return BurnDown(
         days=month.days,
